@@ -1,0 +1,2 @@
+System.Console.WriteLine(PruneGen.Examples.Networks.VggNet.TotalMacs);
+System.Console.WriteLine(PruneGen.Examples.Networks.TinyResNet.TotalMacs);

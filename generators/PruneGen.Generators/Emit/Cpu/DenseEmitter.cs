@@ -1,0 +1,14 @@
+using PruneGen.Model;
+
+namespace PruneGen.Generators.Emit.Cpu;
+
+/// <summary>Dense layers: a constant-shape <c>DenseKernel</c> call (x · Wᵀ + b).</summary>
+internal sealed class DenseEmitter : ICpuLayerEmitter
+{
+    public void EmitShape(CodeWriter w, LayerNode node) =>
+        CpuLayerEmitters.Constants(w, $"public readonly struct {node.Identifier} : global::PruneGen.Kernels.IDenseShape",
+            ("In", node.InputShape.Size), ("Out", node.OutputShape.Size));
+
+    public void EmitForward(CodeWriter w, LayerNode node, ForwardContext c) =>
+        w.Line($"global::PruneGen.Kernels.DenseKernel<{ForwardContext.Shape(node)}>.Forward({c.In(node)}, {ForwardContext.Param(node, "weight")}, {ForwardContext.Param(node, "bias")}, {c.Out(node)}, batch);");
+}

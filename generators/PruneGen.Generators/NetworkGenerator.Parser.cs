@@ -1,0 +1,195 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using PruneGen.Generators.Model;
+using PruneGen.Model;
+
+namespace PruneGen.Generators;
+
+public sealed partial class NetworkGenerator
+{
+    /// <summary>Reads a <c>[Network]</c> class's attributes into a <see cref="NetworkSpec"/> and its diagnostics.</summary>
+    internal static class Parser
+    {
+        private const string AttributeNamespace = "PruneGen";
+
+        public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            var syntax = (ClassDeclarationSyntax)context.TargetNode;
+            var symbol = (INamedTypeSymbol)context.TargetSymbol;
+            try
+            {
+                return ParseCore(context, syntax, symbol, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A generator exception would only surface as warning CS8785 and silently drop the
+                // output; report it as an error and still emit the surface.
+                var diag = new DiagnosticInfo(DiagnosticIds.InternalError,
+                    $"PruneGen failed to generate network '{symbol.Name}': {ex.GetType().Name}: {ex.Message}. Please report this with the declaration.",
+                    LocationInfo.From(syntax.Identifier));
+                var spec = new NetworkSpec(Namespace(symbol), symbol.Name, Accessibility(symbol),
+                    new NetworkDeclaration(symbol.Name, 0, 0, 0, EquatableArray<LayerDeclaration>.Empty), null);
+                return new ParseResult(spec, new EquatableArray<DiagnosticInfo>(new[] { diag }));
+            }
+        }
+
+        private static ParseResult ParseCore(GeneratorAttributeSyntaxContext context, ClassDeclarationSyntax syntax, INamedTypeSymbol symbol, CancellationToken cancellationToken)
+        {
+            var diagnostics = new List<DiagnosticInfo>();
+            var networkAttribute = context.Attributes[0];
+            var networkLocation = Where(networkAttribute) ?? LocationInfo.From(syntax.Identifier);
+
+            if (!symbol.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellationToken) is ClassDeclarationSyntax c && c.Modifiers.Any(SyntaxKind.PartialKeyword)))
+            {
+                diagnostics.Add(new DiagnosticInfo(DiagnosticIds.NotPartial,
+                    $"Network class '{symbol.Name}' must be declared 'partial' so PruneGen can add its generated members: write 'partial class {symbol.Name}'.",
+                    LocationInfo.From(syntax.Identifier)));
+                return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
+            }
+
+            if (symbol.ContainingType is not null || symbol.IsGenericType)
+            {
+                diagnostics.Add(new DiagnosticInfo(DiagnosticIds.InvalidNetworkClass,
+                    $"Network class '{symbol.Name}' must be a non-generic top-level class; move it out of '{symbol.ContainingType?.Name}' or remove its type parameters.".Replace(" out of ''", string.Empty),
+                    LocationInfo.From(syntax.Identifier)));
+                return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
+            }
+
+            var args = networkAttribute.ConstructorArguments;
+            int channels = 0, height = 1, width = 1;
+            if (args.Length == 1 && args[0].Value is int length)
+            {
+                channels = length;
+            }
+            else if (args.Length == 3 && args[0].Value is int c && args[1].Value is int h && args[2].Value is int w)
+            {
+                (channels, height, width) = (c, h, w);
+            }
+
+            var layers = new List<LayerDeclaration>();
+            var locations = new List<LocationInfo?>();
+            foreach (var attribute in symbol.GetAttributes())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var type = attribute.AttributeClass;
+                if (type is null || !IsLayerAttribute(type))
+                {
+                    continue;
+                }
+
+                var location = Where(attribute) ?? networkLocation;
+                if (attribute.AttributeConstructor is null)
+                {
+                    // The C# compiler already reports the malformed attribute; do not add noise.
+                    continue;
+                }
+
+                var layer = ToLayer(type.Name, attribute, layers.Count);
+                if (layer is null)
+                {
+                    diagnostics.Add(new DiagnosticInfo(DiagnosticIds.InvalidSequence,
+                        $"Attribute '{type.Name}' on network '{symbol.Name}' is a layer kind this version of PruneGen does not understand; remove it or update PruneGen.",
+                        location));
+                    continue;
+                }
+
+                layers.Add(layer);
+                locations.Add(location);
+            }
+
+            var declaration = new NetworkDeclaration(symbol.Name, channels, height, width, new EquatableArray<LayerDeclaration>(layers.ToArray()));
+            var result = NetworkBuilder.Build(declaration);
+            foreach (var error in result.Errors)
+            {
+                var at = error.DeclarationIndex >= 0 && error.DeclarationIndex < locations.Count ? locations[error.DeclarationIndex] : networkLocation;
+                diagnostics.Add(new DiagnosticInfo(error.Id, error.Message, at ?? networkLocation));
+            }
+
+            var graph = diagnostics.Count == 0 ? result.Graph : null;
+            var spec = new NetworkSpec(Namespace(symbol), symbol.Name, Accessibility(symbol), declaration, graph);
+            return new ParseResult(spec, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
+        }
+
+        private static bool IsLayerAttribute(INamedTypeSymbol type)
+        {
+            for (var t = type.BaseType; t is not null; t = t.BaseType)
+            {
+                if (t.Name == "LayerAttribute" && t.ContainingNamespace.ToDisplayString() == AttributeNamespace)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static LayerDeclaration? ToLayer(string attributeName, AttributeData a, int index)
+        {
+            var ctor = a.ConstructorArguments;
+            var named = a.NamedArguments.ToDictionary(p => p.Key, p => p.Value.Value);
+            string Str(int i) => ctor.Length > i && ctor[i].Value is string s ? s : string.Empty;
+            int Int(int i) => ctor.Length > i && ctor[i].Value is int v ? v : 0;
+            double Dbl(int i) => ctor.Length > i && ctor[i].Value is double v ? v : 0;
+            int NamedInt(string key, int fallback) => named.TryGetValue(key, out var v) && v is int i ? i : fallback;
+            bool NamedBool(string key, bool fallback) => named.TryGetValue(key, out var v) && v is bool b ? b : fallback;
+            var name = named.TryGetValue("Name", out var n) && n is string nn ? nn : string.Empty;
+            var inputs = named.TryGetValue("Input", out var input) && input is string inp ? new[] { inp } : Array.Empty<string>();
+
+            EquatableArray<string> Inputs(string[] names) => new(names);
+
+            EquatableArray<string> ParamsInputs()
+            {
+                if (ctor.Length > 1 && ctor[1].Kind == TypedConstantKind.Array)
+                {
+                    return Inputs(ctor[1].Values.Select(v => v.Value as string ?? string.Empty).ToArray());
+                }
+
+                return Inputs(Array.Empty<string>());
+            }
+
+            LayerDeclaration Simple(LayerKind kind, double alpha = 0) => new(name, kind, Inputs(inputs), Alpha: alpha, DeclarationIndex: index);
+
+            return attributeName switch
+            {
+                "DenseAttribute" => new LayerDeclaration(Str(0), LayerKind.Dense, Inputs(inputs), Int(1), Bias: NamedBool("Bias", true), DeclarationIndex: index),
+                "Conv2DAttribute" => new LayerDeclaration(Str(0), LayerKind.Conv2D, Inputs(inputs), Int(1), Int(2), NamedInt("Stride", 1), NamedInt("Padding", 0), NamedInt("Groups", 1), NamedBool("Bias", true), DeclarationIndex: index),
+                "DepthwiseConv2DAttribute" => new LayerDeclaration(Str(0), LayerKind.DepthwiseConv2D, Inputs(inputs), NamedInt("Multiplier", 1), Int(1), NamedInt("Stride", 1), NamedInt("Padding", 0), 1, NamedBool("Bias", true), DeclarationIndex: index),
+                "BatchNormAttribute" => new LayerDeclaration(Str(0), LayerKind.BatchNorm, Inputs(inputs), DeclarationIndex: index),
+                "ReLUAttribute" => Simple(LayerKind.ReLU),
+                "LeakyReLUAttribute" => Simple(LayerKind.LeakyReLU, ctor.Length > 0 ? Dbl(0) : 0.01),
+                "SigmoidAttribute" => Simple(LayerKind.Sigmoid),
+                "TanhAttribute" => Simple(LayerKind.Tanh),
+                "MaxPool2DAttribute" => new LayerDeclaration(name, LayerKind.MaxPool2D, Inputs(inputs), 0, Int(0), NamedInt("Stride", 0), NamedInt("Padding", 0), DeclarationIndex: index),
+                "AvgPool2DAttribute" => new LayerDeclaration(name, LayerKind.AvgPool2D, Inputs(inputs), 0, Int(0), NamedInt("Stride", 0), NamedInt("Padding", 0), DeclarationIndex: index),
+                "GlobalAvgPoolAttribute" => Simple(LayerKind.GlobalAvgPool),
+                "FlattenAttribute" => Simple(LayerKind.Flatten),
+                "DropoutAttribute" => Simple(LayerKind.Dropout, Dbl(0)),
+                "SoftmaxAttribute" => Simple(LayerKind.Softmax),
+                "AddAttribute" => new LayerDeclaration(Str(0), LayerKind.Add, ParamsInputs(), DeclarationIndex: index),
+                "ConcatAttribute" => new LayerDeclaration(Str(0), LayerKind.Concat, ParamsInputs(), DeclarationIndex: index),
+                "ResidualBlockAttribute" => new LayerDeclaration(Str(0), LayerKind.ResidualBlock, Inputs(inputs), Int(1), 3, NamedInt("Stride", 1), 1, DeclarationIndex: index),
+                _ => null,
+            };
+        }
+
+        private static LocationInfo? Where(AttributeData attribute) =>
+            attribute.ApplicationSyntaxReference?.GetSyntax() is { } node ? LocationInfo.From(node) : null;
+
+        private static string? Namespace(INamedTypeSymbol symbol) =>
+            symbol.ContainingNamespace.IsGlobalNamespace ? null : symbol.ContainingNamespace.ToDisplayString();
+
+        private static string Accessibility(INamedTypeSymbol symbol) => symbol.DeclaredAccessibility switch
+        {
+            Microsoft.CodeAnalysis.Accessibility.Public => "public",
+            _ => "internal",
+        };
+
+        internal static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,70 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using PruneGen.Generators.Diagnostics;
+using PruneGen.Generators.Emit;
+using PruneGen.Generators.Model;
+using PruneGen.Model;
+
+namespace PruneGen.Generators;
+
+/// <summary>
+/// Turns each <c>[Network]</c> class into specialized code: parse the attributes into a
+/// <see cref="NetworkDeclaration"/>, build the shaped graph with the shared <see cref="NetworkBuilder"/>,
+/// then emit constants, parameters and a SIMD forward pass with every dimension constant.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed partial class NetworkGenerator : IIncrementalGenerator
+{
+    /// <summary>Tracking names of the pipeline steps (the caching tests assert on them).</summary>
+    public static class StepNames
+    {
+        /// <summary>Attributes → declaration, graph and diagnostics.</summary>
+        public const string Parse = nameof(Parse);
+
+        /// <summary>The part of the parse the emitter reads.</summary>
+        public const string Spec = nameof(Spec);
+
+        /// <summary>The part of the parse that is reported.</summary>
+        public const string Diagnostics = nameof(Diagnostics);
+    }
+
+    /// <inheritdoc />
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        // ForAttributeWithMetadataName only wakes up for classes carrying [Network], so edits
+        // elsewhere never reach the transform. The transform does all the heavy work (parsing and
+        // building the graph) and returns value-equatable data, so an edit that does not change the
+        // declaration (a comment, a method body) stops at the next step as "Unchanged".
+        var parsed = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                "PruneGen.NetworkAttribute",
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, ct) => Parser.Parse(ctx, ct))
+            .WithTrackingName(StepNames.Parse);
+
+        // Emission and reporting are separate branches: diagnostics carry syntax trees (for real
+        // locations) and would otherwise make every edit of the file re-emit the network.
+        var specs = parsed
+            .Select(static (r, _) => r.Spec)
+            .WithTrackingName(StepNames.Spec);
+        var diagnostics = parsed
+            .Select(static (r, _) => r.Diagnostics)
+            .WithTrackingName(StepNames.Diagnostics);
+
+        context.RegisterSourceOutput(specs, static (spc, spec) =>
+        {
+            if (spec is not null)
+            {
+                spc.AddSource(spec.HintName, NetworkEmitter.Emit(spec));
+            }
+        });
+
+        context.RegisterSourceOutput(diagnostics, static (spc, items) =>
+        {
+            foreach (var d in items)
+            {
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.Get(d.Id), d.Location?.ToLocation(), d.Message));
+            }
+        });
+    }
+}

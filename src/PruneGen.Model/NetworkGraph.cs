@@ -1,0 +1,174 @@
+using System.Collections.Generic;
+
+namespace PruneGen.Model;
+
+/// <summary>
+/// One layer of a built network: where it reads from, the shape it produces, what it costs.
+/// Macros (residual blocks, depthwise convolutions) are already expanded into primitive layers.
+/// </summary>
+/// <param name="Index">Position in <see cref="NetworkGraph.Layers"/> (topological order).</param>
+/// <param name="Name">Stable layer name; keys parameters, plans and diagnostics.</param>
+/// <param name="Identifier">The PascalCase C# identifier generated code uses for the layer.</param>
+/// <param name="Kind">What the layer computes (never a macro kind).</param>
+/// <param name="Inputs">Indices of the layers it reads; −1 is the network input.</param>
+/// <param name="InputShape">Shape of its first input.</param>
+/// <param name="OutputShape">Shape it produces.</param>
+/// <param name="Kernel">Kernel or window size (0 where unused).</param>
+/// <param name="Stride">Stride (0 where unused).</param>
+/// <param name="Padding">Zero padding on every side.</param>
+/// <param name="Groups">Convolution groups.</param>
+/// <param name="Bias">Whether a dense or convolution layer has a bias.</param>
+/// <param name="Alpha">LeakyReLU slope or dropout rate.</param>
+/// <param name="Macs">Multiply-accumulates for one sample (dense and convolution layers; 0 elsewhere).</param>
+/// <param name="Parameters">Named tensors the layer owns (weights, biases, BatchNorm statistics).</param>
+/// <param name="Block">Name of the residual block the layer belongs to, or null.</param>
+/// <param name="DeclarationIndex">Index of the attribute that declared it.</param>
+public sealed record LayerNode(
+    int Index,
+    string Name,
+    string Identifier,
+    LayerKind Kind,
+    EquatableArray<int> Inputs,
+    TensorShape InputShape,
+    TensorShape OutputShape,
+    int Kernel,
+    int Stride,
+    int Padding,
+    int Groups,
+    bool Bias,
+    double Alpha,
+    long Macs,
+    EquatableArray<ParameterSpec> Parameters,
+    string? Block,
+    int DeclarationIndex)
+{
+    /// <summary>Number of trainable parameters.</summary>
+    public long TrainableParameterCount
+    {
+        get
+        {
+            long n = 0;
+            foreach (var p in Parameters)
+            {
+                if (p.Trainable)
+                {
+                    n += p.Length;
+                }
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>
+    /// Floats of im2col scratch one sample of this layer needs: a convolution is computed as a matrix
+    /// product over unfolded input patches, except a 1×1 stride-1 unpadded one, which multiplies the
+    /// input directly. The generated code sizes its workspace from this; the kernel relies on it.
+    /// </summary>
+    public int Im2ColLength => Kind == LayerKind.Conv2D && !(Kernel == 1 && Stride == 1 && Padding == 0)
+        ? InputShape.Channels / Groups * Kernel * Kernel * OutputShape.Spatial
+        : 0;
+
+    /// <summary>Whether the layer writes nothing of its own and reuses its input's memory (flatten, dropout at inference).</summary>
+    public bool IsAlias => Kind is LayerKind.Flatten or LayerKind.Dropout;
+}
+
+/// <summary>
+/// A network as a graph of shaped layers: the single source of truth for shapes, costs, parameter
+/// names and edges. The generator builds it at compile time to emit code; the runtime builds the
+/// same graph from the declaration the generated code carries, for pruning, export and tooling.
+/// </summary>
+/// <param name="Name">The network's name.</param>
+/// <param name="InputShape">Shape of one input sample.</param>
+/// <param name="Layers">Layers in topological (declaration) order.</param>
+public sealed record NetworkGraph(string Name, TensorShape InputShape, EquatableArray<LayerNode> Layers)
+{
+    /// <summary>The last layer, whose output is the network's output.</summary>
+    public LayerNode Output => Layers[Layers.Count - 1];
+
+    /// <summary>Shape of one output sample.</summary>
+    public TensorShape OutputShape => Output.OutputShape;
+
+    /// <summary>Multiply-accumulates per sample, summed over layers.</summary>
+    public long TotalMacs
+    {
+        get
+        {
+            long n = 0;
+            foreach (var l in Layers)
+            {
+                n += l.Macs;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>Trainable parameters, summed over layers.</summary>
+    public long TotalParameters
+    {
+        get
+        {
+            long n = 0;
+            foreach (var l in Layers)
+            {
+                n += l.TrainableParameterCount;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>Every parameter tensor in layer order.</summary>
+    public IEnumerable<ParameterSpec> AllParameters
+    {
+        get
+        {
+            foreach (var l in Layers)
+            {
+                foreach (var p in l.Parameters)
+                {
+                    yield return p;
+                }
+            }
+        }
+    }
+
+    /// <summary>Shape of what layer <paramref name="index"/> produces (−1: the network input).</summary>
+    public TensorShape ShapeOf(int index) => index < 0 ? InputShape : Layers[index].OutputShape;
+
+    /// <summary>Indices of the layers that read layer <paramref name="index"/>'s output.</summary>
+    public IEnumerable<int> ConsumersOf(int index)
+    {
+        foreach (var l in Layers)
+        {
+            foreach (var i in l.Inputs)
+            {
+                if (i == index)
+                {
+                    yield return l.Index;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Finds a layer by name, or null.</summary>
+    public LayerNode? Find(string name)
+    {
+        foreach (var l in Layers)
+        {
+            if (l.Name == name)
+            {
+                return l;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>The outcome of building a graph: the graph (null when there are errors) and the errors.</summary>
+/// <param name="Graph">The built graph, or null if any error was found.</param>
+/// <param name="Errors">Everything wrong with the declaration, in declaration order.</param>
+public sealed record BuildResult(NetworkGraph? Graph, EquatableArray<GraphError> Errors);

@@ -1,0 +1,299 @@
+using System.Runtime.CompilerServices;
+
+namespace PruneGen.Kernels;
+
+/// <summary>
+/// Single-precision matrix multiplication, register-blocked and generic over the vector width.
+/// Two forms cover the forward pass without packing weights:
+/// <list type="bullet">
+/// <item><see cref="MultiplyNN"/> — <c>C = A·B</c>, vectorized along the columns of B (convolution:
+/// weights × im2col columns, where the long dimension is the spatial one).</item>
+/// <item><see cref="MultiplyNT"/> — <c>C = A·Bᵀ</c>, vectorized along the shared dimension (dense
+/// layers: inputs × weights stored <c>[out, in]</c>, PyTorch's layout).</item>
+/// </list>
+/// All matrices are row-major with explicit leading dimensions.
+/// </summary>
+public static unsafe class Gemm
+{
+    /// <summary><c>C[m×n] (+)= A[m×k] · B[k×n]</c>.</summary>
+    public static void MultiplyNN(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        switch (Simd.Level)
+        {
+            case SimdLevel.Vector512:
+                NN<V512>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+                break;
+            case SimdLevel.Vector256:
+                NN<V256>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+                break;
+            default:
+                NN<V1>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+                break;
+        }
+    }
+
+    /// <summary><c>C[m×n] (+)= A[m×k] · B[n×k]ᵀ</c>.</summary>
+    public static void MultiplyNT(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        switch (Simd.Level)
+        {
+            case SimdLevel.Vector512:
+                NT<V512>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+                break;
+            case SimdLevel.Vector256:
+                NT<V256>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+                break;
+            default:
+                NT<V1>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+                break;
+        }
+    }
+
+    private static void NN<T>(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        where T : unmanaged, IVector<T>
+    {
+        var w = T.Count;
+        var j = 0;
+        for (; j + (2 * w) <= n; j += 2 * w)
+        {
+            var i = 0;
+            for (; i + 4 <= m; i += 4)
+            {
+                NN4x2<T>(k, a + (i * lda), lda, b + j, ldb, c + (i * ldc) + j, ldc, accumulate);
+            }
+
+            for (; i < m; i++)
+            {
+                NN1x2<T>(k, a + (i * lda), b + j, ldb, c + (i * ldc) + j, accumulate);
+            }
+        }
+
+        for (; j + w <= n; j += w)
+        {
+            for (var i = 0; i < m; i++)
+            {
+                NN1x1<T>(k, a + (i * lda), b + j, ldb, c + (i * ldc) + j, accumulate);
+            }
+        }
+
+        if (j < n && w > 1)
+        {
+            // Columns left over after the last full vector: the same kernel, one lane wide.
+            NN<V1>(m, n - j, k, a, lda, b + j, ldb, c + j, ldc, accumulate);
+        }
+    }
+
+    // 4 rows × 2 vectors of C kept in 8 registers; per step of k: 2 loads of B, 4 broadcasts of A, 8 FMAs.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NN4x2<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        where T : unmanaged, IVector<T>
+    {
+        var w = T.Count;
+        T c00 = T.Zero, c01 = T.Zero, c10 = T.Zero, c11 = T.Zero, c20 = T.Zero, c21 = T.Zero, c30 = T.Zero, c31 = T.Zero;
+        float* a0 = a, a1 = a + lda, a2 = a + (2 * lda), a3 = a + (3 * lda);
+        for (var p = 0; p < k; p++)
+        {
+            var bp = b + (p * ldb);
+            var b0 = T.Load(bp);
+            var b1 = T.Load(bp + w);
+            var x = T.Broadcast(a0[p]);
+            c00 = T.MultiplyAdd(x, b0, c00);
+            c01 = T.MultiplyAdd(x, b1, c01);
+            x = T.Broadcast(a1[p]);
+            c10 = T.MultiplyAdd(x, b0, c10);
+            c11 = T.MultiplyAdd(x, b1, c11);
+            x = T.Broadcast(a2[p]);
+            c20 = T.MultiplyAdd(x, b0, c20);
+            c21 = T.MultiplyAdd(x, b1, c21);
+            x = T.Broadcast(a3[p]);
+            c30 = T.MultiplyAdd(x, b0, c30);
+            c31 = T.MultiplyAdd(x, b1, c31);
+        }
+
+        Put(c, c00, accumulate);
+        Put(c + w, c01, accumulate);
+        Put(c + ldc, c10, accumulate);
+        Put(c + ldc + w, c11, accumulate);
+        Put(c + (2 * ldc), c20, accumulate);
+        Put(c + (2 * ldc) + w, c21, accumulate);
+        Put(c + (3 * ldc), c30, accumulate);
+        Put(c + (3 * ldc) + w, c31, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NN1x2<T>(int k, float* a, float* b, int ldb, float* c, bool accumulate)
+        where T : unmanaged, IVector<T>
+    {
+        var w = T.Count;
+        T c0 = T.Zero, c1 = T.Zero;
+        for (var p = 0; p < k; p++)
+        {
+            var x = T.Broadcast(a[p]);
+            c0 = T.MultiplyAdd(x, T.Load(b + (p * ldb)), c0);
+            c1 = T.MultiplyAdd(x, T.Load(b + (p * ldb) + w), c1);
+        }
+
+        Put(c, c0, accumulate);
+        Put(c + w, c1, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NN1x1<T>(int k, float* a, float* b, int ldb, float* c, bool accumulate)
+        where T : unmanaged, IVector<T>
+    {
+        var c0 = T.Zero;
+        for (var p = 0; p < k; p++)
+        {
+            c0 = T.MultiplyAdd(T.Broadcast(a[p]), T.Load(b + (p * ldb)), c0);
+        }
+
+        Put(c, c0, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put<T>(float* c, T value, bool accumulate)
+        where T : unmanaged, IVector<T> =>
+        T.Store(accumulate ? T.Add(T.Load(c), value) : value, c);
+
+    private static void NT<T>(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        where T : unmanaged, IVector<T>
+    {
+        var w = T.Count;
+        var kMain = k / w * w;
+        if (kMain > 0)
+        {
+            var i = 0;
+            for (; i + 4 <= m; i += 4)
+            {
+                var j = 0;
+                for (; j + 4 <= n; j += 4)
+                {
+                    NT4x4<T>(kMain, a + (i * lda), lda, b + (j * ldb), ldb, c + (i * ldc) + j, ldc, accumulate);
+                }
+
+                for (; j < n; j++)
+                {
+                    for (var r = 0; r < 4; r++)
+                    {
+                        NT1x1<T>(kMain, a + ((i + r) * lda), b + (j * ldb), c + ((i + r) * ldc) + j, accumulate);
+                    }
+                }
+            }
+
+            for (; i < m; i++)
+            {
+                var j = 0;
+                for (; j + 4 <= n; j += 4)
+                {
+                    NT1x4<T>(kMain, a + (i * lda), b + (j * ldb), ldb, c + (i * ldc) + j, accumulate);
+                }
+
+                for (; j < n; j++)
+                {
+                    NT1x1<T>(kMain, a + (i * lda), b + (j * ldb), c + (i * ldc) + j, accumulate);
+                }
+            }
+        }
+
+        if (kMain < k && w > 1)
+        {
+            // The shared dimension's tail (fewer than one vector): accumulate it one lane wide.
+            NT<V1>(m, n, k - kMain, a + kMain, lda, b + kMain, ldb, c, ldc, accumulate || kMain > 0);
+        }
+    }
+
+    // 4 rows of A × 4 rows of B: 16 dot products accumulated in registers, reduced once at the end.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NT4x4<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        where T : unmanaged, IVector<T>
+    {
+        var w = T.Count;
+        T s00 = T.Zero, s01 = T.Zero, s02 = T.Zero, s03 = T.Zero;
+        T s10 = T.Zero, s11 = T.Zero, s12 = T.Zero, s13 = T.Zero;
+        T s20 = T.Zero, s21 = T.Zero, s22 = T.Zero, s23 = T.Zero;
+        T s30 = T.Zero, s31 = T.Zero, s32 = T.Zero, s33 = T.Zero;
+        for (var p = 0; p < k; p += w)
+        {
+            var b0 = T.Load(b + p);
+            var b1 = T.Load(b + ldb + p);
+            var b2 = T.Load(b + (2 * ldb) + p);
+            var b3 = T.Load(b + (3 * ldb) + p);
+            var x = T.Load(a + p);
+            s00 = T.MultiplyAdd(x, b0, s00);
+            s01 = T.MultiplyAdd(x, b1, s01);
+            s02 = T.MultiplyAdd(x, b2, s02);
+            s03 = T.MultiplyAdd(x, b3, s03);
+            x = T.Load(a + lda + p);
+            s10 = T.MultiplyAdd(x, b0, s10);
+            s11 = T.MultiplyAdd(x, b1, s11);
+            s12 = T.MultiplyAdd(x, b2, s12);
+            s13 = T.MultiplyAdd(x, b3, s13);
+            x = T.Load(a + (2 * lda) + p);
+            s20 = T.MultiplyAdd(x, b0, s20);
+            s21 = T.MultiplyAdd(x, b1, s21);
+            s22 = T.MultiplyAdd(x, b2, s22);
+            s23 = T.MultiplyAdd(x, b3, s23);
+            x = T.Load(a + (3 * lda) + p);
+            s30 = T.MultiplyAdd(x, b0, s30);
+            s31 = T.MultiplyAdd(x, b1, s31);
+            s32 = T.MultiplyAdd(x, b2, s32);
+            s33 = T.MultiplyAdd(x, b3, s33);
+        }
+
+        Row(c, T.Sum(s00), T.Sum(s01), T.Sum(s02), T.Sum(s03), accumulate);
+        Row(c + ldc, T.Sum(s10), T.Sum(s11), T.Sum(s12), T.Sum(s13), accumulate);
+        Row(c + (2 * ldc), T.Sum(s20), T.Sum(s21), T.Sum(s22), T.Sum(s23), accumulate);
+        Row(c + (3 * ldc), T.Sum(s30), T.Sum(s31), T.Sum(s32), T.Sum(s33), accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NT1x4<T>(int k, float* a, float* b, int ldb, float* c, bool accumulate)
+        where T : unmanaged, IVector<T>
+    {
+        var w = T.Count;
+        T s0 = T.Zero, s1 = T.Zero, s2 = T.Zero, s3 = T.Zero;
+        for (var p = 0; p < k; p += w)
+        {
+            var x = T.Load(a + p);
+            s0 = T.MultiplyAdd(x, T.Load(b + p), s0);
+            s1 = T.MultiplyAdd(x, T.Load(b + ldb + p), s1);
+            s2 = T.MultiplyAdd(x, T.Load(b + (2 * ldb) + p), s2);
+            s3 = T.MultiplyAdd(x, T.Load(b + (3 * ldb) + p), s3);
+        }
+
+        Row(c, T.Sum(s0), T.Sum(s1), T.Sum(s2), T.Sum(s3), accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NT1x1<T>(int k, float* a, float* b, float* c, bool accumulate)
+        where T : unmanaged, IVector<T>
+    {
+        var w = T.Count;
+        var s = T.Zero;
+        for (var p = 0; p < k; p += w)
+        {
+            s = T.MultiplyAdd(T.Load(a + p), T.Load(b + p), s);
+        }
+
+        *c = accumulate ? *c + T.Sum(s) : T.Sum(s);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row(float* c, float v0, float v1, float v2, float v3, bool accumulate)
+    {
+        if (accumulate)
+        {
+            c[0] += v0;
+            c[1] += v1;
+            c[2] += v2;
+            c[3] += v3;
+        }
+        else
+        {
+            c[0] = v0;
+            c[1] = v1;
+            c[2] = v2;
+            c[3] = v3;
+        }
+    }
+}

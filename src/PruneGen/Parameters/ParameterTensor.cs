@@ -1,0 +1,91 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using PruneGen.Model;
+
+namespace PruneGen;
+
+/// <summary>A named parameter (or running statistic) of a network: its PyTorch-style name, shape and data.</summary>
+public sealed class ParameterTensor
+{
+    /// <summary>Creates a zero-filled tensor described by <paramref name="spec"/>.</summary>
+    public ParameterTensor(ParameterSpec spec)
+    {
+        Spec = spec;
+        Data = new float[spec.Length];
+    }
+
+    /// <summary>Name, shape and whether it is trained.</summary>
+    public ParameterSpec Spec { get; }
+
+    /// <summary>Full name, e.g. <c>conv1.weight</c>.</summary>
+    public string Name => Spec.Name;
+
+    /// <summary>Dimensions in PyTorch layout.</summary>
+    public EquatableArray<int> Shape => Spec.Shape;
+
+    /// <summary>The values, row-major.</summary>
+    public float[] Data { get; }
+
+    /// <summary>Number of elements.</summary>
+    public int Length => Data.Length;
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name} [{string.Join("×", Shape)}]";
+}
+
+/// <summary>The parameters of a network in layer order, addressable by name.</summary>
+public sealed class ParameterSet : IReadOnlyList<ParameterTensor>
+{
+    private readonly ParameterTensor[] _items;
+    private readonly Dictionary<string, ParameterTensor> _byName;
+
+    /// <summary>Wraps <paramref name="items"/> (names must be unique).</summary>
+    public ParameterSet(ParameterTensor[] items)
+    {
+        _items = items;
+        _byName = new Dictionary<string, ParameterTensor>(StringComparer.Ordinal);
+        foreach (var p in items)
+        {
+            _byName.Add(p.Name, p);
+        }
+    }
+
+    /// <inheritdoc />
+    public int Count => _items.Length;
+
+    /// <inheritdoc />
+    public ParameterTensor this[int index] => _items[index];
+
+    /// <summary>The tensor called <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No tensor has that name; the message lists the names there are.</exception>
+    public ParameterTensor this[string name] => _byName.TryGetValue(name, out var p)
+        ? p
+        : throw new KeyNotFoundException($"The network has no parameter '{name}'. Its parameters are: {string.Join(", ", _byName.Keys)}.");
+
+    /// <summary>Looks a tensor up by name.</summary>
+    public bool TryGet(string name, out ParameterTensor tensor) => _byName.TryGetValue(name, out tensor!);
+
+    /// <summary>Number of trainable scalars.</summary>
+    public long TrainableCount
+    {
+        get
+        {
+            long n = 0;
+            foreach (var p in _items)
+            {
+                if (p.Spec.Trainable)
+                {
+                    n += p.Length;
+                }
+            }
+
+            return n;
+        }
+    }
+
+    /// <inheritdoc />
+    public IEnumerator<ParameterTensor> GetEnumerator() => ((IEnumerable<ParameterTensor>)_items).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}

@@ -1,0 +1,7 @@
+namespace PruneGen.Generators.Tests;
+
+public class GeneratorSmokeTests
+{
+    [Fact]
+    public void GeneratorTypeLoads() => Assert.NotNull(new NetworkGenerator());
+}
