@@ -13,7 +13,7 @@ namespace PruneGen.Kernels;
 /// </list>
 /// All matrices are row-major with explicit leading dimensions.
 /// </summary>
-public static unsafe class Gemm
+public static unsafe partial class Gemm
 {
     /// <summary><c>C[m×n] (+)= A[m×k] · B[k×n]</c>.</summary>
     public static void MultiplyNN(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)

@@ -6,7 +6,7 @@ namespace PruneGen.Kernels;
 
 /// <summary>Dense forward: <c>y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]</c>. x is (batch, In), W is (Out, In), y is (batch, Out).</summary>
 /// <typeparam name="TShape">The layer's constant dimensions.</typeparam>
-public static unsafe class DenseKernel<TShape>
+public static unsafe partial class DenseKernel<TShape>
     where TShape : IDenseShape
 {
     /// <summary>Computes the layer for <paramref name="batch"/> samples; <paramref name="bias"/> is empty when the layer has none.</summary>
@@ -34,7 +34,7 @@ public static unsafe class DenseKernel<TShape>
 /// by (Cin/g·K·K × OH·OW) product; a 1×1 stride-1 unpadded convolution multiplies x directly.
 /// </summary>
 /// <typeparam name="TShape">The layer's constant dimensions.</typeparam>
-public static unsafe class Conv2DKernel<TShape>
+public static unsafe partial class Conv2DKernel<TShape>
     where TShape : IConv2DShape
 {
     private static int GroupIn => TShape.InChannels / TShape.Groups;
@@ -127,7 +127,7 @@ public static unsafe class Conv2DKernel<TShape>
 
 /// <summary>BatchNorm at inference: <c>y = γ·(x − μ)/√(σ² + ε) + β</c> per channel, with running statistics.</summary>
 /// <typeparam name="TShape">Channels and positions per channel.</typeparam>
-public static class BatchNormKernel<TShape>
+public static partial class BatchNormKernel<TShape>
     where TShape : IChannelShape
 {
     /// <summary>Computes the layer for <paramref name="batch"/> samples.</summary>
@@ -158,7 +158,7 @@ public static class BatchNormKernel<TShape>
 
 /// <summary>Pooling forward over square windows. x is (batch, C, H, W), y is (batch, C, OH, OW).</summary>
 /// <typeparam name="TShape">The layer's constant dimensions.</typeparam>
-public static class Pool2DKernel<TShape>
+public static partial class Pool2DKernel<TShape>
     where TShape : IPool2DShape
 {
     /// <summary>Max pooling; padded taps never win (they count as −∞, as in PyTorch and ONNX).</summary>
@@ -211,7 +211,7 @@ public static class Pool2DKernel<TShape>
 
 /// <summary>Global average pooling: <c>y[n, c] = mean over positions of x[n, c]</c>.</summary>
 /// <typeparam name="TShape">Channels and positions per channel of the input.</typeparam>
-public static class GlobalAvgPoolKernel<TShape>
+public static partial class GlobalAvgPoolKernel<TShape>
     where TShape : IChannelShape
 {
     /// <summary>Computes the layer for <paramref name="batch"/> samples.</summary>
@@ -226,7 +226,7 @@ public static class GlobalAvgPoolKernel<TShape>
 }
 
 /// <summary>Shape-free element-wise kernels (activations, add, concat, softmax); lengths are batch × sample size.</summary>
-public static class ElementwiseKernels
+public static partial class ElementwiseKernels
 {
     /// <summary>y = max(x, 0).</summary>
     public static void ReLU(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
