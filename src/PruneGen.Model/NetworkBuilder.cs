@@ -15,6 +15,15 @@ public static class NetworkBuilder
     /// <summary>The name that refers to the network input in <c>Input</c> / <c>Add</c> / <c>Concat</c>.</summary>
     public const string InputName = "input";
 
+    /// <summary>
+    /// Identifiers a layer may not map to: the generated <c>Layers.{Layer}</c> classes hold constants
+    /// with these names, and a nested class cannot share a name with its members or container.
+    /// </summary>
+    private static readonly HashSet<string> ReservedIdentifiers = new(StringComparer.Ordinal)
+    {
+        "Layers", "Name", "Index", "Channels", "Height", "Width", "Size", "Macs", "Parameters",
+    };
+
     /// <summary>BatchNorm's ε (PyTorch's default, so weights and ONNX exports agree).</summary>
     public const float BatchNormEpsilon = 1e-5f;
 
@@ -283,9 +292,9 @@ public static class NetworkBuilder
 
         private bool ClaimIdentifier(LayerDeclaration layer, string name, string identifier)
         {
-            if (identifier is "Layers" or "Graph" or "Parameters" or "Forward" or "Declaration")
+            if (ReservedIdentifiers.Contains(identifier))
             {
-                Error(DiagnosticIds.IdentifierCollision, layer, $"Layer '{name}' would generate the member '{identifier}', which PruneGen already generates; rename the layer.");
+                Error(DiagnosticIds.IdentifierCollision, layer, $"Layer '{name}' would generate the class '{identifier}', a name PruneGen already uses in generated code; rename the layer.");
                 return false;
             }
 

@@ -47,13 +47,17 @@ internal static class NetworkEmitter
     {
         var fail = $"throw new global::System.InvalidOperationException(\"Network '{spec.ClassName}' has declaration errors; see the PruneGen (PGxxxx) diagnostics at its attributes.\")";
         w.Line($"/// <summary>PruneGen network <c>{spec.ClassName}</c> — not generated: its declaration has errors (see the PG diagnostics).</summary>");
-        w.Open($"{spec.Accessibility} partial class {spec.ClassName} : {Rt}.INetwork");
+        w.Open($"{spec.Accessibility} partial class {spec.ClassName} : {Rt}.ITrainableNetwork");
         w.Line($"public static {Rt}.Model.NetworkGraph Graph => {fail};");
         w.Line($"{Rt}.Model.NetworkGraph {Rt}.INetwork.Graph => {fail};");
         w.Line($"public {Rt}.ParameterSet Parameters => {fail};");
         w.Line($"int {Rt}.INetwork.InputSize => {fail};");
         w.Line($"int {Rt}.INetwork.OutputSize => {fail};");
         w.Line($"public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch) => {fail};");
+        w.Line($"public float BatchNormMomentum {{ get => {fail}; set => {fail}; }}");
+        w.Line($"public ulong DropoutState {{ get => {fail}; set => {fail}; }}");
+        w.Line($"public global::System.ReadOnlySpan<float> TrainForward(global::System.ReadOnlySpan<float> input, int batch) => {fail};");
+        w.Line($"public void Backward(global::System.ReadOnlySpan<float> outputGradient, int batch) => {fail};");
         w.Close();
     }
 
@@ -64,7 +68,7 @@ internal static class NetworkEmitter
         var output = g.OutputShape;
 
         EmitSummary(w, spec, g);
-        w.Open($"{spec.Accessibility} partial class {name} : {Rt}.INetwork");
+        w.Open($"{spec.Accessibility} partial class {name} : {Rt}.ITrainableNetwork");
 
         w.Line($"/// <summary>Input channels (or length of a flat input).</summary>");
         w.Line($"public const int InputChannels = {input.Channels};");
@@ -88,6 +92,7 @@ internal static class NetworkEmitter
         EmitMetadata(w, spec);
         EmitParameters(w, g);
         EmitForward(w, spec, g);
+        EmitTraining(w, spec, g);
 
         w.Line("/// <summary>Constant-shape structs the kernels are specialized on: one per layer that needs one.</summary>");
         w.Open("private static class KernelShapes");
@@ -193,27 +198,76 @@ internal static class NetworkEmitter
         w.Line();
     }
 
-    private static void EmitForward(CodeWriter w, NetworkSpec spec, NetworkGraph g)
+    /// <summary>
+    /// The static memory plan of one mode. Per batch the workspace holds, in order: every layer's output
+    /// that is not an alias ([layer: batch × size]...), in training also every such layer's gradient and
+    /// every dropout mask; then, independent of the batch, BatchNorm's saved statistics (training) and the
+    /// im2col scratch. All offsets are constants; only the batch multiplies them.
+    /// </summary>
+    private sealed class MemoryPlan
     {
-        // Static memory plan: every layer that computes something owns a region of one workspace,
-        // laid out per batch as [layer 0: batch × size][layer 1: batch × size]...[im2col scratch].
-        // Flatten and dropout alias their input. Offsets are constants times the batch.
-        var offsets = new Dictionary<int, int>();
-        var perSample = 0;
-        foreach (var l in g.Layers)
+        public MemoryPlan(NetworkGraph g, ForwardContext c)
         {
-            if (!l.IsAlias)
+            if (c.Training)
             {
-                offsets[l.Index] = perSample;
-                perSample += l.OutputShape.Size;
+                // A copy of the input: the first layers need it again for their weight gradients.
+                PerSample = g.InputShape.Size;
             }
+
+            foreach (var l in g.Layers.Where(l => !c.IsAlias(l)))
+            {
+                Activations[l.Index] = PerSample;
+                PerSample += l.OutputShape.Size;
+            }
+
+            if (c.Training)
+            {
+                foreach (var l in g.Layers.Where(l => !c.IsAlias(l)))
+                {
+                    Gradients[l.Index] = PerSample;
+                    PerSample += l.OutputShape.Size;
+                }
+
+                foreach (var l in g.Layers.Where(l => l.Kind == LayerKind.Dropout))
+                {
+                    Masks[l.Index] = PerSample;
+                    PerSample += l.OutputShape.Size;
+                }
+
+                foreach (var l in g.Layers.Where(l => l.Kind == LayerKind.BatchNorm))
+                {
+                    Statistics[l.Index] = Fixed;
+                    Fixed += 2 * l.OutputShape.Channels;
+                }
+            }
+
+            // The backward pass of a convolution unfolds the input and its gradient: twice the scratch.
+            Scratch = g.Layers.Select(l => l.Im2ColLength).DefaultIfEmpty(0).Max() * (c.Training ? 2 : 1);
         }
 
-        var scratch = g.Layers.Select(l => l.Im2ColLength).DefaultIfEmpty(0).Max();
-        w.Line($"/// <summary>Workspace floats per sample: every layer's output, kept for inspection and for the backward pass.</summary>");
-        w.Line($"private const int ActivationsPerSample = {perSample};");
+        public Dictionary<int, int> Activations { get; } = new();
+
+        public Dictionary<int, int> Gradients { get; } = new();
+
+        public Dictionary<int, int> Masks { get; } = new();
+
+        public Dictionary<int, int> Statistics { get; } = new();
+
+        public int PerSample { get; }
+
+        public int Fixed { get; }
+
+        public int Scratch { get; }
+    }
+
+    private static void EmitForward(CodeWriter w, NetworkSpec spec, NetworkGraph g)
+    {
+        var c = new ForwardContext(g, training: false);
+        var plan = new MemoryPlan(g, c);
+        w.Line($"/// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input).</summary>");
+        w.Line($"private const int ActivationsPerSample = {plan.PerSample};");
         w.Line($"/// <summary>im2col scratch floats (largest convolution, one sample at a time).</summary>");
-        w.Line($"private const int ScratchLength = {scratch};");
+        w.Line($"private const int ScratchLength = {plan.Scratch};");
         w.Line("private float[] _workspace = global::System.Array.Empty<float>();");
         w.Line();
         w.Line("/// <summary>");
@@ -221,33 +275,135 @@ internal static class NetworkEmitter
         w.Line("/// Allocates only when the batch is larger than any seen before; not safe to call concurrently on one instance.");
         w.Line("/// </summary>");
         w.Open("public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)");
-        w.Line($"if (batch <= 0) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"{spec.ClassName}.Forward: batch must be at least 1.\");");
-        w.Line($"if (input.Length < batch * InputSize) throw new global::System.ArgumentException($\"{spec.ClassName}.Forward: input holds {{input.Length}} floats, but {{batch}} samples of {g.InputShape} need {{batch * InputSize}}.\", nameof(input));");
+        EmitArgumentChecks(w, spec, g);
         w.Line($"if (output.Length < batch * OutputSize) throw new global::System.ArgumentException($\"{spec.ClassName}.Forward: output holds {{output.Length}} floats, but {{batch}} samples of {g.OutputShape} need {{batch * OutputSize}}.\", nameof(output));");
         w.Line("var needed = (batch * ActivationsPerSample) + ScratchLength;");
         w.Line("if (_workspace.Length < needed) _workspace = new float[needed];");
         w.Line("var workspace = global::System.MemoryExtensions.AsSpan(_workspace);");
         w.Line("var scratch = workspace.Slice(batch * ActivationsPerSample, ScratchLength);");
-        var context = new ForwardContext(g);
         foreach (var l in g.Layers)
         {
             w.Line();
             w.Line($"// {l.Name}: {Describe(l, g)}");
-            var variable = context.Out(l);
-            if (l.IsAlias)
-            {
-                w.Line($"var {variable} = {context.In(l)};");
-            }
-            else
-            {
-                w.Line($"var {variable} = workspace.Slice(batch * {offsets[l.Index]}, batch * {l.OutputShape.Size});");
-            }
-
-            CpuLayerEmitters.For(l.Kind).EmitForward(w, l, context);
+            EmitViews(w, l, c, plan, activation: true);
+            CpuLayerEmitters.For(l.Kind).EmitForward(w, l, c);
         }
 
         w.Line();
-        w.Line($"{context.Out(g.Output)}.Slice(0, batch * OutputSize).CopyTo(output);");
+        w.Line($"{c.Out(g.Output)}.Slice(0, batch * OutputSize).CopyTo(output);");
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitArgumentChecks(CodeWriter w, NetworkSpec spec, NetworkGraph g)
+    {
+        w.Line($"if (batch <= 0) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"{spec.ClassName}: batch must be at least 1.\");");
+        w.Line($"if (input.Length < batch * InputSize) throw new global::System.ArgumentException($\"{spec.ClassName}: input holds {{input.Length}} floats, but {{batch}} samples of {g.InputShape} need {{batch * InputSize}}.\", nameof(input));");
+    }
+
+    /// <summary>Declares the span of a layer's output (or gradient): a slice of the workspace, or its input's span for an alias.</summary>
+    private static void EmitViews(CodeWriter w, LayerNode l, ForwardContext c, MemoryPlan plan, bool activation)
+    {
+        if (activation)
+        {
+            w.Line(c.IsAlias(l)
+                ? $"var {c.Out(l)} = {c.In(l)};"
+                : $"var {c.Out(l)} = workspace.Slice(batch * {plan.Activations[l.Index]}, batch * {l.OutputShape.Size});");
+            return;
+        }
+
+        if (!c.IsAlias(l))
+        {
+            w.Line($"var {c.OutGrad(l)} = workspace.Slice(batch * {plan.Gradients[l.Index]}, batch * {l.OutputShape.Size});");
+        }
+    }
+
+    private static void EmitTraining(CodeWriter w, NetworkSpec spec, NetworkGraph g)
+    {
+        var c = new ForwardContext(g, training: true);
+        var plan = new MemoryPlan(g, c);
+        w.Line($"/// <summary>Training workspace floats per sample: outputs, their gradients and dropout masks.</summary>");
+        w.Line($"private const int TrainingPerSample = {plan.PerSample};");
+        w.Line($"/// <summary>Training workspace floats independent of the batch: BatchNorm batch statistics, then im2col scratch for the backward pass.</summary>");
+        w.Line($"private const int TrainingFixed = {plan.Fixed + plan.Scratch};");
+        w.Line("private float[] _trainingWorkspace = global::System.Array.Empty<float>();");
+        w.Line("private int _trainedBatch;");
+        w.Line("private ulong _dropoutState = 0x9E3779B97F4A7C15UL;");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public float BatchNormMomentum { get; set; } = 0.1f;");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public ulong DropoutState { get => _dropoutState; set => _dropoutState = value == 0 ? 0x9E3779B97F4A7C15UL : value; }");
+        w.Line();
+
+        void Prologue(bool gradients)
+        {
+            w.Line("var workspace = global::System.MemoryExtensions.AsSpan(_trainingWorkspace);");
+            w.Line($"var scratch = workspace.Slice((batch * TrainingPerSample) + {plan.Fixed}, {plan.Scratch});");
+            foreach (var l in g.Layers)
+            {
+                EmitViews(w, l, c, plan, activation: true);
+                if (gradients)
+                {
+                    EmitViews(w, l, c, plan, activation: false);
+                }
+
+                if (plan.Masks.TryGetValue(l.Index, out var mask))
+                {
+                    w.Line($"var {ForwardContext.Mask(l)} = workspace.Slice(batch * {mask}, batch * {l.OutputShape.Size});");
+                }
+
+                if (plan.Statistics.TryGetValue(l.Index, out var stats))
+                {
+                    var (mean, invStd) = ForwardContext.Saved(l);
+                    w.Line($"var {mean} = workspace.Slice((batch * TrainingPerSample) + {stats}, {l.OutputShape.Channels});");
+                    w.Line($"var {invStd} = workspace.Slice((batch * TrainingPerSample) + {stats + l.OutputShape.Channels}, {l.OutputShape.Channels});");
+                }
+            }
+        }
+
+        w.Line("/// <summary>");
+        w.Line("/// Training-mode forward (BatchNorm on batch statistics, dropout masks drawn), keeping everything <see cref=\"Backward\"/> needs.");
+        w.Line("/// Returns the output (batch × OutputSize), valid until the next call. The input must stay unchanged until <see cref=\"Backward\"/>.");
+        w.Line("/// </summary>");
+        w.Open("public global::System.ReadOnlySpan<float> TrainForward(global::System.ReadOnlySpan<float> input, int batch)");
+        EmitArgumentChecks(w, spec, g);
+        w.Line("var needed = (batch * TrainingPerSample) + TrainingFixed;");
+        w.Line("if (_trainingWorkspace.Length < needed) _trainingWorkspace = new float[needed];");
+        w.Line("_trainedBatch = batch;");
+        w.Line("input.Slice(0, batch * InputSize).CopyTo(global::System.MemoryExtensions.AsSpan(_trainingWorkspace, 0, batch * InputSize));");
+        Prologue(gradients: false);
+        foreach (var l in g.Layers)
+        {
+            w.Line();
+            w.Line($"// {l.Name}: {Describe(l, g)}");
+            CpuLayerEmitters.For(l.Kind).EmitForward(w, l, c);
+        }
+
+        w.Line();
+        w.Line($"return {c.Out(g.Output)};");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>Backward pass of the last <see cref=\"TrainForward\"/>: adds ∂loss/∂parameter to every parameter's Gradient, given ∂loss/∂output.</summary>");
+        w.Open("public void Backward(global::System.ReadOnlySpan<float> outputGradient, int batch)");
+        w.Line($"if (batch != _trainedBatch) throw new global::System.InvalidOperationException($\"{spec.ClassName}.Backward: batch {{batch}} does not match the last TrainForward ({{_trainedBatch}}); call TrainForward first.\");");
+        w.Line($"if (outputGradient.Length < batch * OutputSize) throw new global::System.ArgumentException($\"{spec.ClassName}.Backward: outputGradient holds {{outputGradient.Length}} floats, but {{batch}} samples need {{batch * OutputSize}}.\", nameof(outputGradient));");
+        w.Line("// The input as TrainForward saw it (it keeps a copy at the start of the workspace).");
+        w.Line("global::System.ReadOnlySpan<float> input = global::System.MemoryExtensions.AsSpan(_trainingWorkspace, 0, batch * InputSize);");
+        Prologue(gradients: true);
+        w.Line();
+        w.Line("// Gradients accumulate (a tensor read by several layers collects every contribution), so start from zero.");
+        w.Line($"workspace.Slice(batch * {plan.Gradients.Values.DefaultIfEmpty(0).Min()}, batch * {g.Layers.Where(l => !c.IsAlias(l)).Sum(l => l.OutputShape.Size)}).Clear();");
+        w.Line($"outputGradient.Slice(0, batch * OutputSize).CopyTo({c.OutGrad(g.Output)});");
+        foreach (var l in g.Layers.Reverse())
+        {
+            w.Line();
+            w.Line($"// {l.Name} (backward): {Describe(l, g)}");
+            CpuLayerEmitters.For(l.Kind).EmitBackward(w, l, c);
+        }
+
         w.Close();
         w.Line();
     }

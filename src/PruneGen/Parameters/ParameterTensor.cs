@@ -13,6 +13,7 @@ public sealed class ParameterTensor
     {
         Spec = spec;
         Data = new float[spec.Length];
+        Gradient = spec.Trainable ? new float[spec.Length] : Array.Empty<float>();
     }
 
     /// <summary>Name, shape and whether it is trained.</summary>
@@ -26,6 +27,12 @@ public sealed class ParameterTensor
 
     /// <summary>The values, row-major.</summary>
     public float[] Data { get; }
+
+    /// <summary>
+    /// The accumulated gradient of the loss with respect to <see cref="Data"/> (same layout); empty for
+    /// running statistics. Backward passes add to it; optimizers read it and clear it.
+    /// </summary>
+    public float[] Gradient { get; }
 
     /// <summary>Number of elements.</summary>
     public int Length => Data.Length;
@@ -81,6 +88,15 @@ public sealed class ParameterSet : IReadOnlyList<ParameterTensor>
             }
 
             return n;
+        }
+    }
+
+    /// <summary>Sets every gradient to zero (before accumulating a new batch).</summary>
+    public void ZeroGradients()
+    {
+        foreach (var p in _items)
+        {
+            Array.Clear(p.Gradient);
         }
     }
 

@@ -23,4 +23,26 @@ internal sealed class ActivationEmitter : ICpuLayerEmitter
             _ => $"{k}.Softmax({x}, {y}, {size}, batch);",
         });
     }
+
+    // Differentiates the element-wise function from its output (ReLU, sigmoid, tanh, softmax) or input (leaky ReLU).
+    public void EmitBackward(CodeWriter w, LayerNode node, ForwardContext c)
+    {
+        var dx = c.InGrad(node);
+        if (dx is null)
+        {
+            w.Line("// (reads the network input, whose gradient is not needed)");
+            return;
+        }
+
+        var k = "global::PruneGen.Kernels.ElementwiseKernels";
+        var (x, y, dy) = (c.In(node), c.Out(node), c.OutGrad(node));
+        w.Line(node.Kind switch
+        {
+            LayerKind.ReLU => $"{k}.ReLUBackward({y}, {dy}, {dx});",
+            LayerKind.LeakyReLU => $"{k}.LeakyReLUBackward({x}.Slice(0, {y}.Length), {dy}, {dx}, {NetworkGenerator.Parser.Format(node.Alpha)}f);",
+            LayerKind.Sigmoid => $"{k}.SigmoidBackward({y}, {dy}, {dx});",
+            LayerKind.Tanh => $"{k}.TanhBackward({y}, {dy}, {dx});",
+            _ => $"{k}.SoftmaxBackward({y}, {dy}, {dx}, {node.OutputShape.Size}, batch);",
+        });
+    }
 }

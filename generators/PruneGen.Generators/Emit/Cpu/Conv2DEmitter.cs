@@ -6,11 +6,15 @@ namespace PruneGen.Generators.Emit.Cpu;
 internal sealed class Conv2DEmitter : ICpuLayerEmitter
 {
     public void EmitShape(CodeWriter w, LayerNode node) =>
-        CpuLayerEmitters.Constants(w, $"public readonly struct {node.Identifier} : global::PruneGen.Kernels.IConv2DShape",
+        CpuLayerEmitters.Constants(w, $"public readonly struct {node.Identifier}Shape : global::PruneGen.Kernels.IConv2DShape",
             ("InChannels", node.InputShape.Channels), ("InHeight", node.InputShape.Height), ("InWidth", node.InputShape.Width),
             ("OutChannels", node.OutputShape.Channels), ("OutHeight", node.OutputShape.Height), ("OutWidth", node.OutputShape.Width),
             ("Kernel", node.Kernel), ("Stride", node.Stride), ("Padding", node.Padding), ("Groups", node.Groups));
 
     public void EmitForward(CodeWriter w, LayerNode node, ForwardContext c) =>
         w.Line($"global::PruneGen.Kernels.Conv2DKernel<{ForwardContext.Shape(node)}>.Forward({c.In(node)}, {ForwardContext.Param(node, "weight")}, {ForwardContext.Param(node, "bias")}, {c.Out(node)}, batch, scratch);");
+
+    // Differentiates y = W·im2col(x) + b: dW += dy·im2col(x)ᵀ, dx += col2im(Wᵀ·dy), db += Σ dy.
+    public void EmitBackward(CodeWriter w, LayerNode node, ForwardContext c) =>
+        w.Line($"global::PruneGen.Kernels.Conv2DKernel<{ForwardContext.Shape(node)}>.Backward({c.In(node)}, {ForwardContext.Param(node, "weight")}, {c.OutGrad(node)}, {c.InGrad(node) ?? ForwardContext.NoGradient}, {ForwardContext.ParamGrad(node, "weight")}, {ForwardContext.ParamGrad(node, "bias")}, batch, scratch);");
 }

@@ -6,9 +6,13 @@ namespace PruneGen.Generators.Emit.Cpu;
 internal sealed class DenseEmitter : ICpuLayerEmitter
 {
     public void EmitShape(CodeWriter w, LayerNode node) =>
-        CpuLayerEmitters.Constants(w, $"public readonly struct {node.Identifier} : global::PruneGen.Kernels.IDenseShape",
+        CpuLayerEmitters.Constants(w, $"public readonly struct {node.Identifier}Shape : global::PruneGen.Kernels.IDenseShape",
             ("In", node.InputShape.Size), ("Out", node.OutputShape.Size));
 
     public void EmitForward(CodeWriter w, LayerNode node, ForwardContext c) =>
         w.Line($"global::PruneGen.Kernels.DenseKernel<{ForwardContext.Shape(node)}>.Forward({c.In(node)}, {ForwardContext.Param(node, "weight")}, {ForwardContext.Param(node, "bias")}, {c.Out(node)}, batch);");
+
+    // Differentiates y = x·Wᵀ + b: dx += dy·W, dW += dyᵀ·x, db += Σ dy.
+    public void EmitBackward(CodeWriter w, LayerNode node, ForwardContext c) =>
+        w.Line($"global::PruneGen.Kernels.DenseKernel<{ForwardContext.Shape(node)}>.Backward({c.In(node)}, {ForwardContext.Param(node, "weight")}, {c.OutGrad(node)}, {c.InGrad(node) ?? ForwardContext.NoGradient}, {ForwardContext.ParamGrad(node, "weight")}, {ForwardContext.ParamGrad(node, "bias")}, batch);");
 }

@@ -33,4 +33,25 @@ internal sealed class JoinEmitter : ICpuLayerEmitter
             offset += part;
         }
     }
+
+    // Differentiates the join: an add passes dy to every input, a concat hands each input its channel slice.
+    public void EmitBackward(CodeWriter w, LayerNode node, ForwardContext c)
+    {
+        var k = "global::PruneGen.Kernels.ElementwiseKernels";
+        var dy = c.OutGrad(node);
+        var offset = 0;
+        for (var i = 0; i < node.Inputs.Count; i++)
+        {
+            var dx = c.InGrad(node, i);
+            var part = c.Graph.ShapeOf(node.Inputs[i]).Size;
+            if (dx is not null)
+            {
+                w.Line(node.Kind == LayerKind.Add
+                    ? $"{k}.Accumulate({dy}, {dx});"
+                    : $"{k}.ConcatBackward({dy}, {node.OutputShape.Size}, {offset}, {dx}, {part}, batch);");
+            }
+
+            offset += part;
+        }
+    }
 }

@@ -1,0 +1,101 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace PruneGen.Kernels;
+
+public static unsafe partial class Conv2DKernel<TShape>
+{
+    /// <summary>Floats of scratch <see cref="Backward"/> needs: the unfolded input and its gradient.</summary>
+    public static int BackwardScratchLength => 2 * PatchLength * OutSpatial;
+
+    /// <summary>
+    /// Backward of <c>y_g = W_g · im2col(x_g) + b</c> per sample and group:
+    /// <c>dW_g += dy_g · im2col(x_g)ᵀ</c>, <c>dx_g += col2im(W_gᵀ · dy_g)</c>, <c>db += Σ dy</c> over positions.
+    /// Gradients accumulate. <paramref name="dx"/> may be empty (the layer reads the network input).
+    /// </summary>
+    public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dWeight, Span<float> dBias, int batch, Span<float> scratch)
+    {
+        fixed (float* px = x, pw = weight, pdy = dy, pdx = dx, pdw = dWeight, ps = scratch)
+        {
+            var cols = ps;
+            var dcols = ps + (PatchLength * OutSpatial);
+            for (var n = 0; n < batch; n++)
+            {
+                for (var g = 0; g < TShape.Groups; g++)
+                {
+                    var input = px + (n * TShape.InChannels * InSpatial) + (g * GroupIn * InSpatial);
+                    var dInput = pdx + (n * TShape.InChannels * InSpatial) + (g * GroupIn * InSpatial);
+                    var dOut = pdy + (n * TShape.OutChannels * OutSpatial) + (g * GroupOut * OutSpatial);
+                    var w = pw + (g * GroupOut * PatchLength);
+                    var dw = pdw + (g * GroupOut * PatchLength);
+                    if (Direct)
+                    {
+                        // 1×1: the "columns" are the input itself.
+                        Gemm.MultiplyNT(GroupOut, GroupIn, OutSpatial, dOut, OutSpatial, input, InSpatial, dw, PatchLength, accumulate: true);
+                        if (pdx != null)
+                        {
+                            Gemm.MultiplyTN(GroupIn, OutSpatial, GroupOut, w, PatchLength, dOut, OutSpatial, dInput, InSpatial, accumulate: true);
+                        }
+
+                        continue;
+                    }
+
+                    Im2Col(input, cols);
+                    Gemm.MultiplyNT(GroupOut, PatchLength, OutSpatial, dOut, OutSpatial, cols, OutSpatial, dw, PatchLength, accumulate: true);
+                    if (pdx != null)
+                    {
+                        Gemm.MultiplyTN(PatchLength, OutSpatial, GroupOut, w, PatchLength, dOut, OutSpatial, dcols, OutSpatial, accumulate: false);
+                        Col2ImAdd(dcols, dInput);
+                    }
+                }
+
+                if (!dBias.IsEmpty)
+                {
+                    for (var c = 0; c < TShape.OutChannels; c++)
+                    {
+                        dBias[c] += TensorPrimitives.Sum(dy.Slice((n * TShape.OutChannels * OutSpatial) + (c * OutSpatial), OutSpatial));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The adjoint of <c>Im2Col</c>: adds each column entry back onto the input position it was copied from.</summary>
+    private static void Col2ImAdd(float* cols, float* dInput)
+    {
+        int k = TShape.Kernel, s = TShape.Stride, pad = TShape.Padding, h = TShape.InHeight, wd = TShape.InWidth;
+        int oh = TShape.OutHeight, ow = TShape.OutWidth;
+        var row = cols;
+        for (var c = 0; c < GroupIn; c++)
+        {
+            var plane = dInput + (c * h * wd);
+            for (var kh = 0; kh < k; kh++)
+            {
+                for (var kw = 0; kw < k; kw++)
+                {
+                    for (var y = 0; y < oh; y++)
+                    {
+                        var iy = (y * s) - pad + kh;
+                        if ((uint)iy >= (uint)h)
+                        {
+                            continue;
+                        }
+
+                        var src = row + (y * ow);
+                        var dst = plane + (iy * wd);
+                        for (var x = 0; x < ow; x++)
+                        {
+                            var ix = (x * s) - pad + kw;
+                            if ((uint)ix < (uint)wd)
+                            {
+                                dst[ix] += src[x];
+                            }
+                        }
+                    }
+
+                    row += oh * ow;
+                }
+            }
+        }
+    }
+}

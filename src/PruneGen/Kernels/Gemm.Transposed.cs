@@ -1,0 +1,120 @@
+using System.Runtime.CompilerServices;
+
+namespace PruneGen.Kernels;
+
+public static unsafe partial class Gemm
+{
+    /// <summary>
+    /// <c>C[m×n] (+)= A[k×m]ᵀ · B[k×n]</c>: the weight gradient of a dense layer (<c>dW = dYᵀ·X</c>)
+    /// and the column gradient of a convolution (<c>dCols = Wᵀ·dY</c>). Vectorized along the columns
+    /// of B like <see cref="MultiplyNN"/>; A is read down its columns.
+    /// </summary>
+    public static void MultiplyTN(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        switch (Simd.Level)
+        {
+            case SimdLevel.Vector512:
+                TN<V512>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+                break;
+            case SimdLevel.Vector256:
+                TN<V256>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+                break;
+            default:
+                TN<V1>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+                break;
+        }
+    }
+
+    internal static void TN<T>(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        where T : unmanaged, IVector<T>
+    {
+        var w = T.Count;
+        var j = 0;
+        for (; j + (2 * w) <= n; j += 2 * w)
+        {
+            var i = 0;
+            for (; i + 4 <= m; i += 4)
+            {
+                TN4x2<T>(k, a + i, lda, b + j, ldb, c + (i * ldc) + j, ldc, accumulate);
+            }
+
+            for (; i < m; i++)
+            {
+                TN1xW<T>(k, a + i, lda, b + j, ldb, c + (i * ldc) + j, accumulate, 2);
+            }
+        }
+
+        for (; j + w <= n; j += w)
+        {
+            for (var i = 0; i < m; i++)
+            {
+                TN1xW<T>(k, a + i, lda, b + j, ldb, c + (i * ldc) + j, accumulate, 1);
+            }
+        }
+
+        if (j < n && w > 1)
+        {
+            TN<V1>(m, n - j, k, a, lda, b + j, ldb, c + j, ldc, accumulate);
+        }
+    }
+
+    // A is k×m row-major, so the four A values of step p sit next to each other at a[p·lda + 0..3].
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TN4x2<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        where T : unmanaged, IVector<T>
+    {
+        var w = T.Count;
+        T c00 = T.Zero, c01 = T.Zero, c10 = T.Zero, c11 = T.Zero, c20 = T.Zero, c21 = T.Zero, c30 = T.Zero, c31 = T.Zero;
+        for (var p = 0; p < k; p++)
+        {
+            var bp = b + (p * ldb);
+            var ap = a + (p * lda);
+            var b0 = T.Load(bp);
+            var b1 = T.Load(bp + w);
+            var x = T.Broadcast(ap[0]);
+            c00 = T.MultiplyAdd(x, b0, c00);
+            c01 = T.MultiplyAdd(x, b1, c01);
+            x = T.Broadcast(ap[1]);
+            c10 = T.MultiplyAdd(x, b0, c10);
+            c11 = T.MultiplyAdd(x, b1, c11);
+            x = T.Broadcast(ap[2]);
+            c20 = T.MultiplyAdd(x, b0, c20);
+            c21 = T.MultiplyAdd(x, b1, c21);
+            x = T.Broadcast(ap[3]);
+            c30 = T.MultiplyAdd(x, b0, c30);
+            c31 = T.MultiplyAdd(x, b1, c31);
+        }
+
+        Put(c, c00, accumulate);
+        Put(c + w, c01, accumulate);
+        Put(c + ldc, c10, accumulate);
+        Put(c + ldc + w, c11, accumulate);
+        Put(c + (2 * ldc), c20, accumulate);
+        Put(c + (2 * ldc) + w, c21, accumulate);
+        Put(c + (3 * ldc), c30, accumulate);
+        Put(c + (3 * ldc) + w, c31, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TN1xW<T>(int k, float* a, int lda, float* b, int ldb, float* c, bool accumulate, int vectors)
+        where T : unmanaged, IVector<T>
+    {
+        var w = T.Count;
+        T c0 = T.Zero, c1 = T.Zero;
+        for (var p = 0; p < k; p++)
+        {
+            var x = T.Broadcast(a[p * lda]);
+            c0 = T.MultiplyAdd(x, T.Load(b + (p * ldb)), c0);
+            if (vectors == 2)
+            {
+                c1 = T.MultiplyAdd(x, T.Load(b + (p * ldb) + w), c1);
+            }
+        }
+
+        Put(c, c0, accumulate);
+        if (vectors == 2)
+        {
+            Put(c + w, c1, accumulate);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace PruneGen.Training;
+
+/// <summary>Loss functions: each returns the mean loss over the batch and writes ∂loss/∂prediction.</summary>
+public static class Losses
+{
+    /// <summary>
+    /// Softmax cross-entropy fused with its gradient, computed stably (log-sum-exp with the maximum
+    /// subtracted). With label smoothing ε the target is (1 − ε) on the label and ε/classes everywhere.
+    /// Gradient: <c>(softmax(z) − target) / batch</c>.
+    /// </summary>
+    /// <param name="logits">batch × classes.</param>
+    /// <param name="labels">batch class indices.</param>
+    /// <param name="classes">Number of classes.</param>
+    /// <param name="gradient">batch × classes, written.</param>
+    /// <param name="labelSmoothing">ε in [0, 1).</param>
+    /// <returns>The mean loss.</returns>
+    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, Span<float> gradient, float labelSmoothing = 0f)
+    {
+        var batch = labels.Length;
+        if (logits.Length < batch * classes || gradient.Length < batch * classes)
+        {
+            throw new ArgumentException($"SoftmaxCrossEntropy: {batch} labels need {batch * classes} logits and gradients; got {logits.Length} and {gradient.Length}.");
+        }
+
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "Label smoothing must be in [0, 1).");
+        }
+
+        double total = 0;
+        var off = labelSmoothing / classes;
+        var on = 1f - labelSmoothing + off;
+        var inv = 1f / batch;
+        for (var n = 0; n < batch; n++)
+        {
+            var label = labels[n];
+            if ((uint)label >= (uint)classes)
+            {
+                throw new ArgumentOutOfRangeException(nameof(labels), label, $"Label {label} of sample {n} is outside 0..{classes - 1}.");
+            }
+
+            var z = logits.Slice(n * classes, classes);
+            var g = gradient.Slice(n * classes, classes);
+            var max = TensorPrimitives.Max(z);
+            double sum = 0;
+            for (var i = 0; i < classes; i++)
+            {
+                sum += Math.Exp(z[i] - max);
+            }
+
+            var logSum = max + Math.Log(sum);
+            for (var i = 0; i < classes; i++)
+            {
+                var target = i == label ? on : off;
+                var logP = z[i] - logSum;
+                total -= target * logP;
+                g[i] = (float)((Math.Exp(logP) - target) * inv);
+            }
+        }
+
+        return (float)(total / batch);
+    }
+
+    /// <summary>Mean squared error <c>mean((p − t)²)</c> over all elements; gradient <c>2(p − t)/count</c>.</summary>
+    public static float MeanSquaredError(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, Span<float> gradient)
+    {
+        if (prediction.Length != target.Length || gradient.Length < prediction.Length)
+        {
+            throw new ArgumentException($"MeanSquaredError: prediction ({prediction.Length}), target ({target.Length}) and gradient ({gradient.Length}) lengths must agree.");
+        }
+
+        double total = 0;
+        var scale = 2f / prediction.Length;
+        for (var i = 0; i < prediction.Length; i++)
+        {
+            var d = prediction[i] - target[i];
+            total += d * d;
+            gradient[i] = scale * d;
+        }
+
+        return (float)(total / prediction.Length);
+    }
+}

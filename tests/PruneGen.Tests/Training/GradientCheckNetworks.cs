@@ -1,0 +1,32 @@
+namespace PruneGen.Tests.Training;
+
+// Small networks for finite-difference checks: every layer kind, odd sizes, batch > 1 so that
+// training-mode BatchNorm couples samples.
+
+/// <summary>Convolutions of every flavour, BatchNorm on images, pooling and a residual add.</summary>
+[Network(3, 9, 7)]
+[Conv2D("c1", 5, 3, Padding = 1), BatchNorm("bn1"), ReLU]
+[Conv2D("c2", 5, 3, Padding = 1, Groups = 5, Bias = false), LeakyReLU(0.1)]
+[Add("sum", "bn1")]
+[DepthwiseConv2D("dw", 3, Stride = 2, Padding = 1), Tanh]
+[Conv2D("pw", 7, 1), Sigmoid]
+[MaxPool2D(2, Stride = 1), AvgPool2D(3, Stride = 2, Padding = 1)]
+[Flatten]
+[Dense("fc", 6), BatchNorm("bn2"), Dropout(0.25)]
+[Dense("logits", 4, Bias = false)]
+public partial class GradConvNet;
+
+/// <summary>Concat, global pooling, softmax and a residual block with a projection.</summary>
+[Network(2, 6, 6)]
+[Conv2D("a", 3, 3, Padding = 1)]
+[Conv2D("b", 4, 1, Input = "input")]
+[Concat("cat", "a", "b")]
+[ResidualBlock("rb", 5, Stride = 2)]
+[GlobalAvgPool]
+[Dense("fc", 3), Softmax]
+public partial class GradJoinNet;
+
+/// <summary>Dense layers straight on a flat input.</summary>
+[Network(13)]
+[Dense("d1", 7), Tanh, Dense("d2", 33), ReLU, Dense("d3", 3)]
+public partial class GradDenseNet;
