@@ -69,6 +69,26 @@ public sealed record LayerNode(
         ? InputShape.Channels / Groups * Kernel * Kernel * OutputShape.Spatial
         : 0;
 
+    /// <summary>
+    /// Floats of scratch the backward pass of a convolution needs (see <c>Conv2DKernel.BackwardScratchLength</c>):
+    /// the unfolded input and its gradient, one sample's output gradient transposed, and the transposed
+    /// weight gradient.
+    /// </summary>
+    public int BackwardScratchLength
+    {
+        get
+        {
+            if (Kind != LayerKind.Conv2D)
+            {
+                return 0;
+            }
+
+            var patch = InputShape.Channels / Groups * Kernel * Kernel;
+            var groupOut = OutputShape.Channels / Groups;
+            return (2 * patch * OutputShape.Spatial) + (OutputShape.Spatial * groupOut) + (Groups * patch * groupOut);
+        }
+    }
+
     /// <summary>Whether the layer writes nothing of its own and reuses its input's memory (flatten, dropout at inference).</summary>
     public bool IsAlias => Kind is LayerKind.Flatten or LayerKind.Dropout;
 }

@@ -241,8 +241,7 @@ internal static class NetworkEmitter
                 }
             }
 
-            // The backward pass of a convolution unfolds the input and its gradient: twice the scratch.
-            Scratch = g.Layers.Select(l => l.Im2ColLength).DefaultIfEmpty(0).Max() * (c.Training ? 2 : 1);
+            Scratch = g.Layers.Select(l => c.Training ? l.BackwardScratchLength : l.Im2ColLength).DefaultIfEmpty(0).Max();
         }
 
         public Dictionary<int, int> Activations { get; } = new();

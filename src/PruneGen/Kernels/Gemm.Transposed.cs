@@ -46,7 +46,13 @@ public static unsafe partial class Gemm
 
         for (; j + w <= n; j += w)
         {
-            for (var i = 0; i < m; i++)
+            var i = 0;
+            for (; i + 8 <= m; i += 8)
+            {
+                TN8x1<T>(k, a + i, lda, b + j, ldb, c + (i * ldc) + j, ldc, accumulate);
+            }
+
+            for (; i < m; i++)
             {
                 TN1xW<T>(k, a + i, lda, b + j, ldb, c + (i * ldc) + j, accumulate, 1);
             }
@@ -93,6 +99,36 @@ public static unsafe partial class Gemm
         Put(c + (2 * ldc) + w, c21, accumulate);
         Put(c + (3 * ldc), c30, accumulate);
         Put(c + (3 * ldc) + w, c31, accumulate);
+    }
+
+    // 8 rows × 1 vector, eight independent accumulators (see NN8x1).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TN8x1<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        where T : unmanaged, IVector<T>
+    {
+        T c0 = T.Zero, c1 = T.Zero, c2 = T.Zero, c3 = T.Zero, c4 = T.Zero, c5 = T.Zero, c6 = T.Zero, c7 = T.Zero;
+        for (var p = 0; p < k; p++)
+        {
+            var ap = a + (p * lda);
+            var bp = T.Load(b + (p * ldb));
+            c0 = T.MultiplyAdd(T.Broadcast(ap[0]), bp, c0);
+            c1 = T.MultiplyAdd(T.Broadcast(ap[1]), bp, c1);
+            c2 = T.MultiplyAdd(T.Broadcast(ap[2]), bp, c2);
+            c3 = T.MultiplyAdd(T.Broadcast(ap[3]), bp, c3);
+            c4 = T.MultiplyAdd(T.Broadcast(ap[4]), bp, c4);
+            c5 = T.MultiplyAdd(T.Broadcast(ap[5]), bp, c5);
+            c6 = T.MultiplyAdd(T.Broadcast(ap[6]), bp, c6);
+            c7 = T.MultiplyAdd(T.Broadcast(ap[7]), bp, c7);
+        }
+
+        Put(c, c0, accumulate);
+        Put(c + ldc, c1, accumulate);
+        Put(c + (2 * ldc), c2, accumulate);
+        Put(c + (3 * ldc), c3, accumulate);
+        Put(c + (4 * ldc), c4, accumulate);
+        Put(c + (5 * ldc), c5, accumulate);
+        Put(c + (6 * ldc), c6, accumulate);
+        Put(c + (7 * ldc), c7, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

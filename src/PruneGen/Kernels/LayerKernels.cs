@@ -111,6 +111,21 @@ public static unsafe partial class Conv2DKernel<TShape>
                         }
 
                         var src = plane + (iy * wd);
+                        if (s == 1)
+                        {
+                            // Stride 1: the row is a contiguous run of the input, zero-padded at the edges.
+                            var x0 = Math.Min(ow, Math.Max(0, pad - kw));
+                            var x1 = Math.Max(x0, Math.Min(ow, wd + pad - kw));
+                            new Span<float>(dst, x0).Clear();
+                            if (x1 > x0)
+                            {
+                                new ReadOnlySpan<float>(src + x0 - pad + kw, x1 - x0).CopyTo(new Span<float>(dst + x0, x1 - x0));
+                            }
+
+                            new Span<float>(dst + x1, ow - x1).Clear();
+                            continue;
+                        }
+
                         for (var x = 0; x < ow; x++)
                         {
                             var ix = (x * s) - pad + kw;

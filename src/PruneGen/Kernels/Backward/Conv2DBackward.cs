@@ -5,8 +5,11 @@ namespace PruneGen.Kernels;
 
 public static unsafe partial class Conv2DKernel<TShape>
 {
-    /// <summary>Floats of scratch <see cref="Backward"/> needs: the unfolded input and its gradient.</summary>
-    public static int BackwardScratchLength => 2 * PatchLength * OutSpatial;
+    /// <summary>
+    /// Floats of scratch <see cref="Backward"/> needs: the unfolded input and its gradient, one
+    /// sample's output gradient transposed, and the transposed weight gradient being accumulated.
+    /// </summary>
+    public static int BackwardScratchLength => (2 * PatchLength * OutSpatial) + (OutSpatial * GroupOut) + (TShape.Groups * PatchLength * GroupOut);
 
     /// <summary>
     /// Backward of <c>y_g = W_g · im2col(x_g) + b</c> per sample and group:
@@ -18,7 +21,13 @@ public static unsafe partial class Conv2DKernel<TShape>
         fixed (float* px = x, pw = weight, pdy = dy, pdx = dx, pdw = dWeight, ps = scratch)
         {
             var cols = ps;
-            var dcols = ps + (PatchLength * OutSpatial);
+            var dcols = cols + (PatchLength * OutSpatial);
+            var dOutT = dcols + (PatchLength * OutSpatial);
+            var dWeightT = dOutT + (OutSpatial * GroupOut);
+
+            // The weight gradient is accumulated transposed, dWᵀ[patch, out] += cols · dyᵀ, so that the
+            // product is vectorized along the output channels instead of along a short spatial axis.
+            new Span<float>(dWeightT, TShape.Groups * PatchLength * GroupOut).Clear();
             for (var n = 0; n < batch; n++)
             {
                 for (var g = 0; g < TShape.Groups; g++)
@@ -27,22 +36,27 @@ public static unsafe partial class Conv2DKernel<TShape>
                     var dInput = pdx + (n * TShape.InChannels * InSpatial) + (g * GroupIn * InSpatial);
                     var dOut = pdy + (n * TShape.OutChannels * OutSpatial) + (g * GroupOut * OutSpatial);
                     var w = pw + (g * GroupOut * PatchLength);
-                    var dw = pdw + (g * GroupOut * PatchLength);
-                    if (Direct)
-                    {
-                        // 1×1: the "columns" are the input itself.
-                        Gemm.MultiplyNT(GroupOut, GroupIn, OutSpatial, dOut, OutSpatial, input, InSpatial, dw, PatchLength, accumulate: true);
-                        if (pdx != null)
-                        {
-                            Gemm.MultiplyTN(GroupIn, OutSpatial, GroupOut, w, PatchLength, dOut, OutSpatial, dInput, InSpatial, accumulate: true);
-                        }
+                    var dwT = dWeightT + (g * PatchLength * GroupOut);
+                    Transpose(dOut, GroupOut, OutSpatial, dOutT);
 
+                    // 1×1 stride 1: the "columns" are the input itself.
+                    var patches = Direct ? input : cols;
+                    if (!Direct)
+                    {
+                        Im2Col(input, cols);
+                    }
+
+                    Gemm.MultiplyNN(PatchLength, GroupOut, OutSpatial, patches, OutSpatial, dOutT, GroupOut, dwT, GroupOut, accumulate: true);
+                    if (pdx == null)
+                    {
                         continue;
                     }
 
-                    Im2Col(input, cols);
-                    Gemm.MultiplyNT(GroupOut, PatchLength, OutSpatial, dOut, OutSpatial, cols, OutSpatial, dw, PatchLength, accumulate: true);
-                    if (pdx != null)
+                    if (Direct)
+                    {
+                        Gemm.MultiplyTN(GroupIn, OutSpatial, GroupOut, w, PatchLength, dOut, OutSpatial, dInput, InSpatial, accumulate: true);
+                    }
+                    else
                     {
                         Gemm.MultiplyTN(PatchLength, OutSpatial, GroupOut, w, PatchLength, dOut, OutSpatial, dcols, OutSpatial, accumulate: false);
                         Col2ImAdd(dcols, dInput);
@@ -56,6 +70,31 @@ public static unsafe partial class Conv2DKernel<TShape>
                         dBias[c] += TensorPrimitives.Sum(dy.Slice((n * TShape.OutChannels * OutSpatial) + (c * OutSpatial), OutSpatial));
                     }
                 }
+            }
+
+            for (var g = 0; g < TShape.Groups; g++)
+            {
+                var dwT = dWeightT + (g * PatchLength * GroupOut);
+                var dw = pdw + (g * GroupOut * PatchLength);
+                for (var o = 0; o < GroupOut; o++)
+                {
+                    for (var q = 0; q < PatchLength; q++)
+                    {
+                        dw[(o * PatchLength) + q] += dwT[(q * GroupOut) + o];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>dst[c, r] = src[r, c] for a rows × cols source.</summary>
+    private static void Transpose(float* src, int rows, int cols, float* dst)
+    {
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < cols; c++)
+            {
+                dst[(c * rows) + r] = src[(r * cols) + c];
             }
         }
     }
