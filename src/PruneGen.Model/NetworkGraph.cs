@@ -63,7 +63,7 @@ public sealed record LayerNode(
     /// <summary>
     /// Floats of im2col scratch one sample of this layer needs: a convolution is computed as a matrix
     /// product over unfolded input patches, except a 1×1 stride-1 unpadded one, which multiplies the
-    /// input directly. The generated code sizes its workspace from this; the kernel relies on it.
+    /// input directly. The generated code sizes its workspace from this (per kernel thread); the kernel relies on it.
     /// </summary>
     public int Im2ColLength => Kind == LayerKind.Conv2D && !(Kernel == 1 && Stride == 1 && Padding == 0)
         ? InputShape.Channels / Groups * Kernel * Kernel * OutputShape.Spatial
@@ -72,7 +72,7 @@ public sealed record LayerNode(
     /// <summary>
     /// Floats of scratch the backward pass of a convolution needs (see <c>Conv2DKernel.BackwardScratchLength</c>):
     /// the unfolded input and its gradient, one sample's output gradient transposed, and the transposed
-    /// weight gradient.
+    /// weight gradient and bias gradient. Per kernel thread.
     /// </summary>
     public int BackwardScratchLength
     {
@@ -85,7 +85,7 @@ public sealed record LayerNode(
 
             var patch = InputShape.Channels / Groups * Kernel * Kernel;
             var groupOut = OutputShape.Channels / Groups;
-            return (2 * patch * OutputShape.Spatial) + (OutputShape.Spatial * groupOut) + (Groups * patch * groupOut);
+            return (2 * patch * OutputShape.Spatial) + (OutputShape.Spatial * groupOut) + (Groups * patch * groupOut) + OutputShape.Channels;
         }
     }
 

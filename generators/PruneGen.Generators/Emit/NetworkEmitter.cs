@@ -265,7 +265,7 @@ internal static class NetworkEmitter
         var plan = new MemoryPlan(g, c);
         w.Line($"/// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input).</summary>");
         w.Line($"private const int ActivationsPerSample = {plan.PerSample};");
-        w.Line($"/// <summary>im2col scratch floats (largest convolution, one sample at a time).</summary>");
+        w.Line($"/// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>");
         w.Line($"private const int ScratchLength = {plan.Scratch};");
         w.Line("private float[] _workspace = global::System.Array.Empty<float>();");
         w.Line();
@@ -276,10 +276,11 @@ internal static class NetworkEmitter
         w.Open("public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)");
         EmitArgumentChecks(w, spec, g);
         w.Line($"if (output.Length < batch * OutputSize) throw new global::System.ArgumentException($\"{spec.ClassName}.Forward: output holds {{output.Length}} floats, but {{batch}} samples of {g.OutputShape} need {{batch * OutputSize}}.\", nameof(output));");
-        w.Line("var needed = (batch * ActivationsPerSample) + ScratchLength;");
+        w.Line("var scratchLength = ScratchLength * global::PruneGen.Kernels.WorkerPool.Workers;");
+        w.Line("var needed = (batch * ActivationsPerSample) + scratchLength;");
         w.Line("if (_workspace.Length < needed) _workspace = new float[needed];");
         w.Line("var workspace = global::System.MemoryExtensions.AsSpan(_workspace);");
-        w.Line("var scratch = workspace.Slice(batch * ActivationsPerSample, ScratchLength);");
+        w.Line("var scratch = workspace.Slice(batch * ActivationsPerSample, scratchLength);");
         foreach (var l in g.Layers)
         {
             w.Line();
@@ -323,8 +324,10 @@ internal static class NetworkEmitter
         var plan = new MemoryPlan(g, c);
         w.Line($"/// <summary>Training workspace floats per sample: outputs, their gradients and dropout masks.</summary>");
         w.Line($"private const int TrainingPerSample = {plan.PerSample};");
-        w.Line($"/// <summary>Training workspace floats independent of the batch: BatchNorm batch statistics, then im2col scratch for the backward pass.</summary>");
-        w.Line($"private const int TrainingFixed = {plan.Fixed + plan.Scratch};");
+        w.Line($"/// <summary>Training workspace floats independent of the batch: BatchNorm batch statistics.</summary>");
+        w.Line($"private const int TrainingFixed = {plan.Fixed};");
+        w.Line($"/// <summary>Backward-pass scratch floats per kernel thread (largest convolution).</summary>");
+        w.Line($"private const int TrainingScratch = {plan.Scratch};");
         w.Line("private float[] _trainingWorkspace = global::System.Array.Empty<float>();");
         w.Line("private int _trainedBatch;");
         w.Line("private ulong _dropoutState = 0x9E3779B97F4A7C15UL;");
@@ -339,7 +342,7 @@ internal static class NetworkEmitter
         void Prologue(bool gradients)
         {
             w.Line("var workspace = global::System.MemoryExtensions.AsSpan(_trainingWorkspace);");
-            w.Line($"var scratch = workspace.Slice((batch * TrainingPerSample) + {plan.Fixed}, {plan.Scratch});");
+            w.Line($"var scratch = workspace.Slice((batch * TrainingPerSample) + TrainingFixed, TrainingScratch * global::PruneGen.Kernels.WorkerPool.Workers);");
             foreach (var l in g.Layers)
             {
                 EmitViews(w, l, c, plan, activation: true);
@@ -368,7 +371,7 @@ internal static class NetworkEmitter
         w.Line("/// </summary>");
         w.Open("public global::System.ReadOnlySpan<float> TrainForward(global::System.ReadOnlySpan<float> input, int batch)");
         EmitArgumentChecks(w, spec, g);
-        w.Line("var needed = (batch * TrainingPerSample) + TrainingFixed;");
+        w.Line("var needed = (batch * TrainingPerSample) + TrainingFixed + (TrainingScratch * global::PruneGen.Kernels.WorkerPool.Workers);");
         w.Line("if (_trainingWorkspace.Length < needed) _trainingWorkspace = new float[needed];");
         w.Line("_trainedBatch = batch;");
         w.Line("input.Slice(0, batch * InputSize).CopyTo(global::System.MemoryExtensions.AsSpan(_trainingWorkspace, 0, batch * InputSize));");

@@ -52,37 +52,76 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>Floats of scratch one call needs (matches <see cref="LayerNode.Im2ColLength"/>).</summary>
     public static int ScratchLength => Direct ? 0 : PatchLength * OutSpatial;
 
-    /// <summary>Computes the layer for <paramref name="batch"/> samples.</summary>
+    [ThreadStatic]
+    private static ForwardWork? t_forward;
+
+    /// <summary>
+    /// Computes the layer for <paramref name="batch"/> samples. The samples are split across
+    /// <see cref="WorkerPool"/> threads; <paramref name="scratch"/> is divided evenly between them and
+    /// must hold <see cref="ScratchLength"/> floats per thread.
+    /// </summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Span<float> scratch)
     {
-        fixed (float* px = x, pw = weight, py = y, cols = scratch)
+        var parts = Math.Min(batch, WorkerPool.Workers);
+        fixed (float* px = x, pw = weight, pb = bias, py = y, cols = scratch)
         {
-            for (var n = 0; n < batch; n++)
-            {
-                for (var g = 0; g < TShape.Groups; g++)
-                {
-                    var input = px + (n * TShape.InChannels * InSpatial) + (g * GroupIn * InSpatial);
-                    var output = py + (n * TShape.OutChannels * OutSpatial) + (g * GroupOut * OutSpatial);
-                    var w = pw + (g * GroupOut * PatchLength);
-                    if (Direct)
-                    {
-                        Gemm.MultiplyNN(GroupOut, OutSpatial, GroupIn, w, PatchLength, input, InSpatial, output, OutSpatial, accumulate: false);
-                    }
-                    else
-                    {
-                        Im2Col(input, cols);
-                        Gemm.MultiplyNN(GroupOut, OutSpatial, PatchLength, w, PatchLength, cols, OutSpatial, output, OutSpatial, accumulate: false);
-                    }
-                }
+            var work = t_forward ??= new ForwardWork();
+            work.X = px;
+            work.W = pw;
+            work.B = bias.IsEmpty ? null : pb;
+            work.Y = py;
+            work.Scratch = cols;
+            work.ScratchStride = scratch.Length / parts;
+            work.Batch = batch;
+            WorkerPool.Run(work, parts);
+        }
+    }
 
-                if (!bias.IsEmpty)
-                {
-                    for (var c = 0; c < TShape.OutChannels; c++)
-                    {
-                        var plane = y.Slice((n * TShape.OutChannels * OutSpatial) + (c * OutSpatial), OutSpatial);
-                        TensorPrimitives.Add(plane, bias[c], plane);
-                    }
-                }
+    private static void ForwardSample(float* px, float* pw, float* pb, float* py, float* cols)
+    {
+        for (var g = 0; g < TShape.Groups; g++)
+        {
+            var input = px + (g * GroupIn * InSpatial);
+            var output = py + (g * GroupOut * OutSpatial);
+            var w = pw + (g * GroupOut * PatchLength);
+            if (Direct)
+            {
+                Gemm.MultiplyNN(GroupOut, OutSpatial, GroupIn, w, PatchLength, input, InSpatial, output, OutSpatial, accumulate: false);
+            }
+            else
+            {
+                Im2Col(input, cols);
+                Gemm.MultiplyNN(GroupOut, OutSpatial, PatchLength, w, PatchLength, cols, OutSpatial, output, OutSpatial, accumulate: false);
+            }
+        }
+
+        if (pb != null)
+        {
+            for (var c = 0; c < TShape.OutChannels; c++)
+            {
+                var plane = new Span<float>(py + (c * OutSpatial), OutSpatial);
+                TensorPrimitives.Add(plane, pb[c], plane);
+            }
+        }
+    }
+
+    /// <summary>One forward call's pointers; each part computes a contiguous range of samples.</summary>
+    private sealed class ForwardWork : IParallelWork
+    {
+        public float* X;
+        public float* W;
+        public float* B;
+        public float* Y;
+        public float* Scratch;
+        public int ScratchStride;
+        public int Batch;
+
+        public void Execute(int part, int parts)
+        {
+            var (from, to) = (Batch * part / parts, Batch * (part + 1) / parts);
+            for (var n = from; n < to; n++)
+            {
+                ForwardSample(X + (n * TShape.InChannels * InSpatial), W, B, Y + (n * TShape.OutChannels * OutSpatial), Scratch + (part * ScratchStride));
             }
         }
     }

@@ -28,14 +28,12 @@ public static partial class BatchNormKernel<TShape>
             double squares = 0;
             for (var n = 0; n < batch; n++)
             {
+                // Σ(x − μ)² = Σx² − 2μΣx + nμ², per segment in float (vectorized), summed in double.
                 var seg = x.Slice(((n * TShape.Channels) + c) * spatial, spatial);
-                for (var i = 0; i < seg.Length; i++)
-                {
-                    var d = seg[i] - mean;
-                    squares += d * d;
-                }
+                squares += TensorPrimitives.SumOfSquares(seg) - (2.0 * mean * TensorPrimitives.Sum(seg)) + (spatial * (double)mean * mean);
             }
 
+            squares = Math.Max(0, squares);
             var variance = (float)(squares / count);
             var invStd = 1f / MathF.Sqrt(variance + NetworkBuilder.BatchNormEpsilon);
             savedMean[c] = mean;
@@ -67,18 +65,16 @@ public static partial class BatchNormKernel<TShape>
         for (var c = 0; c < TShape.Channels; c++)
         {
             float mean = savedMean[c], invStd = savedInvStd[c];
-            double sumDy = 0, sumDyXhat = 0;
+            double sumDy = 0, sumDyX = 0;
             for (var n = 0; n < batch; n++)
             {
                 var offset = ((n * TShape.Channels) + c) * spatial;
-                for (var i = 0; i < spatial; i++)
-                {
-                    var g = dy[offset + i];
-                    sumDy += g;
-                    sumDyXhat += g * (x[offset + i] - mean) * invStd;
-                }
+                sumDy += TensorPrimitives.Sum(dy.Slice(offset, spatial));
+                sumDyX += TensorPrimitives.Dot(dy.Slice(offset, spatial), x.Slice(offset, spatial));
             }
 
+            // Σ dy·x̂ = invstd·(Σ dy·x − μ·Σ dy)
+            var sumDyXhat = invStd * (sumDyX - (mean * sumDy));
             dBeta[c] += (float)sumDy;
             dGamma[c] += (float)sumDyXhat;
             if (dx.IsEmpty)
@@ -86,16 +82,18 @@ public static partial class BatchNormKernel<TShape>
                 continue;
             }
 
+            // dx += k·(M·dy − Σdy − x̂·Σdy·x̂) with x̂ = (x − μ)·invstd, i.e. dx += a·dy + b·x + c0.
             var k = gamma[c] * invStd / count;
-            float meanDy = (float)sumDy, meanDyXhat = (float)sumDyXhat;
+            var a = k * count;
+            var b = (float)(-k * sumDyXhat * invStd);
+            var c0 = (float)(k * (-sumDy + (mean * invStd * sumDyXhat)));
             for (var n = 0; n < batch; n++)
             {
                 var offset = ((n * TShape.Channels) + c) * spatial;
-                for (var i = 0; i < spatial; i++)
-                {
-                    var xhat = (x[offset + i] - mean) * invStd;
-                    dx[offset + i] += k * ((count * dy[offset + i]) - meanDy - (xhat * meanDyXhat));
-                }
+                var d = dx.Slice(offset, spatial);
+                TensorPrimitives.MultiplyAdd(dy.Slice(offset, spatial), a, d, d);
+                TensorPrimitives.MultiplyAdd(x.Slice(offset, spatial), b, d, d);
+                TensorPrimitives.Add(d, c0, d);
             }
         }
     }
