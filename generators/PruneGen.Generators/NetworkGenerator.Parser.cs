@@ -20,7 +20,7 @@ public sealed partial class NetworkGenerator
 
         public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
-            var syntax = (ClassDeclarationSyntax)context.TargetNode;
+            var syntax = (TypeDeclarationSyntax)context.TargetNode;
             var symbol = (INamedTypeSymbol)context.TargetSymbol;
             try
             {
@@ -39,13 +39,13 @@ public sealed partial class NetworkGenerator
             }
         }
 
-        private static ParseResult ParseCore(GeneratorAttributeSyntaxContext context, ClassDeclarationSyntax syntax, INamedTypeSymbol symbol, CancellationToken cancellationToken)
+        private static ParseResult ParseCore(GeneratorAttributeSyntaxContext context, TypeDeclarationSyntax syntax, INamedTypeSymbol symbol, CancellationToken cancellationToken)
         {
             var diagnostics = new List<DiagnosticInfo>();
             var networkAttribute = context.Attributes[0];
-            var networkLocation = Where(networkAttribute) ?? LocationInfo.From(syntax.Identifier);
+            var networkLocation = Where(networkAttribute, cancellationToken) ?? LocationInfo.From(syntax.Identifier);
 
-            if (!symbol.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellationToken) is ClassDeclarationSyntax c && c.Modifiers.Any(SyntaxKind.PartialKeyword)))
+            if (!symbol.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellationToken) is TypeDeclarationSyntax c && c.Modifiers.Any(SyntaxKind.PartialKeyword)))
             {
                 diagnostics.Add(new DiagnosticInfo(DiagnosticIds.NotPartial,
                     $"Network class '{symbol.Name}' must be declared 'partial' so PruneGen can add its generated members: write 'partial class {symbol.Name}'.",
@@ -53,14 +53,15 @@ public sealed partial class NetworkGenerator
                 return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
             }
 
-            if (symbol.ContainingType is not null || symbol.IsGenericType)
+            if (InvalidClass(symbol) is { } problem)
             {
-                diagnostics.Add(new DiagnosticInfo(DiagnosticIds.InvalidNetworkClass,
-                    $"Network class '{symbol.Name}' must be a non-generic top-level class; move it out of '{symbol.ContainingType?.Name}' or remove its type parameters.".Replace(" out of ''", string.Empty),
-                    LocationInfo.From(syntax.Identifier)));
+                diagnostics.Add(new DiagnosticInfo(DiagnosticIds.InvalidNetworkClass, problem, LocationInfo.From(syntax.Identifier)));
                 return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
             }
 
+            // An attribute the compiler cannot bind (unknown type, bad argument) is the compiler's
+            // error to report; shape errors computed from its guessed values would only be noise.
+            var compilerErrors = HasErrors(networkAttribute);
             var args = networkAttribute.ConstructorArguments;
             int channels = 0, height = 1, width = 1;
             if (args.Length == 1 && args[0].Value is int length)
@@ -74,29 +75,37 @@ public sealed partial class NetworkGenerator
 
             var layers = new List<LayerDeclaration>();
             var locations = new List<LocationInfo?>();
+            var unknownKinds = false;
             foreach (var attribute in symbol.GetAttributes())
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var type = attribute.AttributeClass;
+                if (HasErrors(attribute))
+                {
+                    // The C# compiler already reports the malformed attribute; do not add noise.
+                    compilerErrors = true;
+                    continue;
+                }
+
                 if (type is null || !IsLayerAttribute(type))
                 {
                     continue;
                 }
 
-                var location = Where(attribute) ?? networkLocation;
-                if (attribute.AttributeConstructor is null)
-                {
-                    // The C# compiler already reports the malformed attribute; do not add noise.
-                    continue;
-                }
-
+                var location = Where(attribute, cancellationToken) ?? networkLocation;
                 var layer = ToLayer(type.Name, attribute, layers.Count);
                 if (layer is null)
                 {
+                    unknownKinds = true;
                     diagnostics.Add(new DiagnosticInfo(DiagnosticIds.InvalidSequence,
                         $"Attribute '{type.Name}' on network '{symbol.Name}' is a layer kind this version of PruneGen does not understand; remove it or update PruneGen.",
                         location));
                     continue;
+                }
+
+                if (CheckArguments(type.Name, attribute, layer) is { } argumentError)
+                {
+                    diagnostics.Add(new DiagnosticInfo(argumentError.Id, argumentError.Message, location));
                 }
 
                 layers.Add(layer);
@@ -107,6 +116,12 @@ public sealed partial class NetworkGenerator
             var result = NetworkBuilder.Build(declaration);
             foreach (var error in result.Errors)
             {
+                if (compilerErrors || (unknownKinds && error.Id == DiagnosticIds.EmptyNetwork))
+                {
+                    // Consequences of what was already reported (by the compiler, or just above).
+                    continue;
+                }
+
                 var at = error.DeclarationIndex >= 0 && error.DeclarationIndex < locations.Count ? locations[error.DeclarationIndex] : networkLocation;
                 diagnostics.Add(new DiagnosticInfo(error.Id, error.Message, at ?? networkLocation));
             }
@@ -114,6 +129,75 @@ public sealed partial class NetworkGenerator
             var graph = diagnostics.Count == 0 ? result.Graph : null;
             var spec = new NetworkSpec(Namespace(symbol), symbol.Name, Accessibility(symbol), declaration, graph);
             return new ParseResult(spec, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
+        }
+
+        /// <summary>Why <paramref name="symbol"/> cannot hold a network (PG0016), or null.</summary>
+        private static string? InvalidClass(INamedTypeSymbol symbol)
+        {
+            var name = symbol.Name;
+            if (symbol.ContainingType is { } outer)
+            {
+                return $"Network class '{name}' is nested in '{outer.Name}'; a network must be a top-level class: move it out of '{outer.Name}'.";
+            }
+
+            if (symbol.IsGenericType)
+            {
+                return $"Network class '{name}' is generic; a network's shapes are fixed at compile time: remove its type parameters.";
+            }
+
+            if (symbol.IsStatic)
+            {
+                return $"Network class '{name}' is static, but a network has instance state (parameters, workspace): remove 'static'.";
+            }
+
+            if (symbol.IsRecord)
+            {
+                return $"Network type '{name}' is a record; declare it as 'partial class {name}'.";
+            }
+
+            return null;
+        }
+
+        /// <summary>Whether the compiler could not bind <paramref name="attribute"/> or one of its arguments (it reports that itself).</summary>
+        private static bool HasErrors(AttributeData attribute) =>
+            attribute.AttributeClass is null or { TypeKind: TypeKind.Error }
+            || attribute.AttributeConstructor is null
+            || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error)
+            || attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error)
+            || attribute.NamedArguments.Select(a => a.Key).Distinct().Count() != attribute.NamedArguments.Length;
+
+        /// <summary>
+        /// Checks what the declaration model cannot express: an explicit 0 where the model reads 0 as
+        /// "the default" (stride, multiplier), an empty name where the attribute requires one (those
+        /// layers own parameters, keyed by name), and an add with nothing to add.
+        /// </summary>
+        private static (string Id, string Message)? CheckArguments(string attributeName, AttributeData a, LayerDeclaration layer)
+        {
+            var kind = attributeName.Substring(0, attributeName.Length - "Attribute".Length);
+            var name = layer.Name;
+            bool ExplicitZero(string key) => a.NamedArguments.Any(p => p.Key == key && p.Value.Value is 0);
+
+            if (attributeName is "DenseAttribute" or "Conv2DAttribute" or "DepthwiseConv2DAttribute" or "BatchNormAttribute" or "AddAttribute" or "ConcatAttribute" && name.Length == 0)
+            {
+                return (DiagnosticIds.InvalidName, $"{kind} layer #{layer.DeclarationIndex + 1} has an empty name; give it a name such as '{kind.ToLowerInvariant()}{layer.DeclarationIndex + 1}' (the name keys its parameters and plans).");
+            }
+
+            if (attributeName is "Conv2DAttribute" or "DepthwiseConv2DAttribute" or "ResidualBlockAttribute" && ExplicitZero("Stride"))
+            {
+                return (DiagnosticIds.NonPositiveSize, $"{kind} layer '{name}' has stride 0; the stride must be at least 1 (leave Stride unset for the default 1).");
+            }
+
+            if (attributeName == "DepthwiseConv2DAttribute" && ExplicitZero("Multiplier"))
+            {
+                return (DiagnosticIds.NonPositiveSize, $"DepthwiseConv2D layer '{name}' has channel multiplier 0; it must be at least 1 (leave Multiplier unset for the default 1).");
+            }
+
+            if (attributeName == "AddAttribute" && layer.Inputs.Count == 0)
+            {
+                return (DiagnosticIds.InvalidArgument, $"Add layer '{name}' names no layer to add; name the shortcut it adds to the previous layer, e.g. [Add(\"{name}\", \"shortcut\")], or two or more layers to sum.");
+            }
+
+            return null;
         }
 
         private static bool IsLayerAttribute(INamedTypeSymbol type)
@@ -132,7 +216,12 @@ public sealed partial class NetworkGenerator
         private static LayerDeclaration? ToLayer(string attributeName, AttributeData a, int index)
         {
             var ctor = a.ConstructorArguments;
-            var named = a.NamedArguments.ToDictionary(p => p.Key, p => p.Value.Value);
+            var named = new Dictionary<string, object?>();
+            foreach (var p in a.NamedArguments)
+            {
+                named[p.Key] = p.Value.Value;
+            }
+
             string Str(int i) => ctor.Length > i && ctor[i].Value is string s ? s : string.Empty;
             int Int(int i) => ctor.Length > i && ctor[i].Value is int v ? v : 0;
             double Dbl(int i) => ctor.Length > i && ctor[i].Value is double v ? v : 0;
@@ -145,7 +234,7 @@ public sealed partial class NetworkGenerator
 
             EquatableArray<string> ParamsInputs()
             {
-                if (ctor.Length > 1 && ctor[1].Kind == TypedConstantKind.Array)
+                if (ctor.Length > 1 && ctor[1].Kind == TypedConstantKind.Array && !ctor[1].IsNull)
                 {
                     return Inputs(ctor[1].Values.Select(v => v.Value as string ?? string.Empty).ToArray());
                 }
@@ -178,8 +267,8 @@ public sealed partial class NetworkGenerator
             };
         }
 
-        private static LocationInfo? Where(AttributeData attribute) =>
-            attribute.ApplicationSyntaxReference?.GetSyntax() is { } node ? LocationInfo.From(node) : null;
+        private static LocationInfo? Where(AttributeData attribute, CancellationToken cancellationToken) =>
+            attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is { } node ? LocationInfo.From(node) : null;
 
         private static string? Namespace(INamedTypeSymbol symbol) =>
             symbol.ContainingNamespace.IsGlobalNamespace ? null : symbol.ContainingNamespace.ToDisplayString();

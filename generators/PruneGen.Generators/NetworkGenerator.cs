@@ -1,4 +1,6 @@
+using System;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using PruneGen.Generators.Diagnostics;
 using PruneGen.Generators.Emit;
@@ -38,7 +40,8 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 "PruneGen.NetworkAttribute",
-                static (node, _) => node is ClassDeclarationSyntax,
+                // Records too, only to report that a network must be a class (PG0016).
+                static (node, _) => node is ClassDeclarationSyntax || node.IsKind(SyntaxKind.RecordDeclaration),
                 static (ctx, ct) => Parser.Parse(ctx, ct))
             .WithTrackingName(StepNames.Parse);
 
@@ -53,10 +56,19 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(specs, static (spc, spec) =>
         {
-            if (spec is not null)
+            if (spec is null)
             {
-                spc.AddSource(spec.HintName, NetworkEmitter.Emit(spec));
+                return;
             }
+
+            var (source, error) = EmitSafely(spec);
+            if (error is not null)
+            {
+                // The spec carries no location (it would defeat caching); the message names the class.
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, error));
+            }
+
+            spc.AddSource(spec.HintName, source);
         });
 
         context.RegisterSourceOutput(diagnostics, static (spc, items) =>
@@ -66,5 +78,23 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
                 spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.Get(d.Id), d.Location?.ToLocation(), d.Message));
             }
         });
+    }
+
+    /// <summary>
+    /// Emits <paramref name="spec"/>; if the emitter throws (a bug: the builder accepted a graph the
+    /// emitter cannot write), emits the throwing public surface instead and returns the PG0012 message,
+    /// so that the exception never escapes (it would drop every network's output, warning CS8785 only).
+    /// </summary>
+    internal static (string Source, string? Error) EmitSafely(NetworkSpec spec)
+    {
+        try
+        {
+            return (NetworkEmitter.Emit(spec), null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            var error = $"PruneGen failed to generate code for network '{spec.ClassName}': {ex.GetType().Name}: {ex.Message}. Its members throw until this is fixed; please report this with the declaration.";
+            return (NetworkEmitter.Emit(spec with { Graph = null }), error);
+        }
     }
 }
