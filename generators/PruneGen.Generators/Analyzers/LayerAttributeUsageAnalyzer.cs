@@ -1,0 +1,82 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using PruneGen.Generators.Diagnostics;
+
+namespace PruneGen.Generators.Analyzers;
+
+/// <summary>
+/// PG0016 for layer attributes on a class without <c>[Network]</c>: the generator only looks at
+/// <c>[Network]</c> classes, so such attributes would silently do nothing. Reported at each layer
+/// attribute, like the generator's own layer diagnostics.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class LayerAttributeUsageAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.InvalidNetworkClass);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(start =>
+        {
+            var layerAttribute = start.Compilation.GetTypeByMetadataName("PruneGen.LayerAttribute");
+            var networkAttribute = start.Compilation.GetTypeByMetadataName("PruneGen.NetworkAttribute");
+            if (layerAttribute is null || networkAttribute is null)
+            {
+                return; // PruneGen is not referenced.
+            }
+
+            start.RegisterSymbolAction(c => AnalyzeType(c, layerAttribute, networkAttribute), SymbolKind.NamedType);
+        });
+    }
+
+    private static void AnalyzeType(SymbolAnalysisContext context, INamedTypeSymbol layerAttribute, INamedTypeSymbol networkAttribute)
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        var attributes = type.GetAttributes();
+        if (attributes.IsEmpty)
+        {
+            return;
+        }
+
+        foreach (var a in attributes)
+        {
+            if (SymbolEqualityComparer.Default.Equals(a.AttributeClass, networkAttribute))
+            {
+                return;
+            }
+        }
+
+        foreach (var a in attributes)
+        {
+            if (a.AttributeClass is not { } attributeClass || !DerivesFrom(attributeClass, layerAttribute) || a.ApplicationSyntaxReference is not { } syntax)
+            {
+                continue;
+            }
+
+            var shortName = attributeClass.Name.EndsWith("Attribute", System.StringComparison.Ordinal)
+                ? attributeClass.Name.Substring(0, attributeClass.Name.Length - "Attribute".Length)
+                : attributeClass.Name;
+            var message = $"Layer attribute [{shortName}] on '{type.Name}' has no effect: '{type.Name}' is not a network. Add [Network(...)] with the input shape to the class (and make it partial), or remove the layer attributes.";
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidNetworkClass, Location.Create(syntax.SyntaxTree, syntax.Span), message));
+        }
+    }
+
+    private static bool DerivesFrom(INamedTypeSymbol type, INamedTypeSymbol baseType)
+    {
+        for (var t = type.BaseType; t is not null; t = t.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(t, baseType))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
