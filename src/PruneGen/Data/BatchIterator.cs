@@ -33,6 +33,7 @@ public sealed record BatchIteratorOptions
 /// <c>e</c> is a Fisher–Yates shuffle seeded from (seed, e), and the crop offsets and flip of the sample
 /// at position <c>p</c> come from hashing (seed, e, p). So an epoch can be replayed alone (e.g. after
 /// resuming from a checkpoint), and the augmentation of a position does not depend on the batch size.
+/// An iterator is not thread-safe; use one per thread (they can share the <see cref="Dataset"/>).
 /// <code>
 /// var batches = new BatchIterator(data.Train, 128, BatchIteratorOptions.Training(seed: 1));
 /// var x = batches.CreateImageBuffer(); var y = batches.CreateLabelBuffer();

@@ -210,7 +210,7 @@ public static class FashionMnist
         ArgumentNullException.ThrowIfNull(directory);
         if (Missing(directory) is { } missing)
         {
-            throw NotFound($"'{directory}': {missing}", allowEmbeddedSubset: false, explicitPlace: true);
+            throw NotFound($"'{directory}': {missing}", allowEmbeddedSubset: true, explicitPlace: true);
         }
 
         var paths = new string[4];

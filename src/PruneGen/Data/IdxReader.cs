@@ -290,7 +290,7 @@ public static class IdxReader
             }
             catch (InvalidDataException e)
             {
-                throw Error(source, $"corrupt gzip data after {BytesRead} decompressed bytes ({e.Message}).", e);
+                throw Error(source, $"corrupt gzip data: decompression failed (.NET reports: {e.Message}); re-download or reinstall the file.", e);
             }
 
             BytesRead += n;

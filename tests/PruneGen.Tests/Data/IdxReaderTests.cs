@@ -100,7 +100,7 @@ public sealed class IdxReaderTests : IDisposable
         var path = Write("corrupt.gz", bytes);
         var e = Assert.ThrowsAny<InvalidDataException>(() => IdxReader.ReadImages(path));
         Assert.StartsWith($"IDX file '{path}': ", e.Message);
-        Assert.Contains("gzip", e.Message);
+        Assert.Contains("corrupt gzip", e.Message);
     }
 
     [Fact]
