@@ -56,7 +56,9 @@ public static unsafe partial class Gemm
     /// </summary>
     private const int DepthBlock = 256;
 
-    private static void NN<T>(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    // Internal rather than private: the tests call each width directly (V512, V256, V1) on one machine,
+    // since Simd.Level is fixed per process.
+    internal static void NN<T>(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
         where T : unmanaged, IVector<T>
     {
         for (var p = 0; p < k; p += DepthBlock)
@@ -243,7 +245,8 @@ public static unsafe partial class Gemm
         where T : unmanaged, IVector<T> =>
         T.Store(accumulate ? T.Add(T.Load(c), value) : value, c);
 
-    private static void NT<T>(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    // Internal for the same reason as NN: the tests drive every width directly.
+    internal static void NT<T>(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
         where T : unmanaged, IVector<T>
     {
         var w = T.Count;

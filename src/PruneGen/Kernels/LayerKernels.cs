@@ -313,12 +313,20 @@ public static partial class ElementwiseKernels
         }
     }
 
-    /// <summary>Softmax over each sample of <paramref name="size"/> floats.</summary>
+    /// <summary>Softmax over each sample of <paramref name="size"/> floats: <c>y = e^(x − max x) / Σ e^(x − max x)</c>.</summary>
     public static void Softmax(ReadOnlySpan<float> x, Span<float> y, int size, int batch)
     {
+        // TensorPrimitives.SoftMax computes e^x / Σ e^x as written: e^x overflows to ∞ for x > 88.7
+        // and underflows to 0 for every x < −103, and either way the quotient is NaN. Shifting by the
+        // sample's maximum changes nothing mathematically and keeps every exponent ≤ 0 with one = 0,
+        // so the sum lies in [1, size] and nothing overflows or divides by zero.
         for (var n = 0; n < batch; n++)
         {
-            TensorPrimitives.SoftMax(x.Slice(n * size, size), y.Slice(n * size, size));
+            var src = x.Slice(n * size, size);
+            var dst = y.Slice(n * size, size);
+            TensorPrimitives.Subtract(src, TensorPrimitives.Max(src), dst);
+            TensorPrimitives.Exp(dst, dst);
+            TensorPrimitives.Divide(dst, TensorPrimitives.Sum(dst), dst);
         }
     }
 }
