@@ -77,11 +77,10 @@ public class OnnxOracleTests
 
     /// <summary>
     /// Softmax must not overflow: ONNX Runtime (like PyTorch) subtracts the row maximum before exponentiating.
-    /// PruneGen's ElementwiseKernels.Softmax calls TensorPrimitives.SoftMax, which does not, so a logit
-    /// above ≈ 88.7 (e^x overflows float) or a row whose logits are all below ≈ −103.9 (every e^x
-    /// underflows to 0) comes out as NaN.
+    /// Without it a logit above ≈ 88.7 (e^x overflows float) or a row whose logits are all below
+    /// ≈ −103.9 (every e^x underflows to 0) comes out as NaN (the bug this test found).
     /// </summary>
-    [Fact(Skip = "Kernel bug: ElementwiseKernels.Softmax gives NaN for logits > 88.7 or rows all < -103.9 (no max subtraction). Unskip once fixed.")]
+    [Fact]
     public void SoftmaxIsStableForLargeLogits()
     {
         INetwork network = new OnnxSoftmaxNet();

@@ -9,7 +9,7 @@ namespace PruneGen.Tests.Reference;
 /// rounding and kinks do not blur the result), and the generated float32 backward must match it.
 /// Tensors are NCHW, batch-major, like the generated code.
 /// </summary>
-internal sealed class DoubleReference
+public sealed class DoubleReference
 {
     private readonly NetworkGraph _graph;
     private readonly double[][] _outputs;
@@ -30,6 +30,9 @@ internal sealed class DoubleReference
 
     /// <summary>Parameter values by name (edit them for finite differences).</summary>
     public Dictionary<string, double[]> Parameters { get; } = new();
+
+    /// <summary>Every layer's output of the last forward pass, in layer order.</summary>
+    public double[][] LayerOutputs => _outputs;
 
     /// <summary>Gradients by parameter name after <see cref="Backward"/>.</summary>
     public Dictionary<string, double[]> Gradients { get; } = new();
