@@ -95,8 +95,8 @@ public sealed class TrainingDivergedException : Exception
 /// </summary>
 public sealed class Trainer
 {
-    private const string EpochKey = "prunegen.epoch";
-    private const string StepKey = "prunegen.optimizer_step";
+    private const string EpochKey = "trainer.epoch";
+    private const string StepKey = "trainer.optimizer_step";
     private const string OptimizerPrefix = "optimizer.";
 
     private readonly ITrainableNetwork _network;

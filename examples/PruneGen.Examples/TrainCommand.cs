@@ -1,0 +1,222 @@
+using System;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using PruneGen.Checkpoints;
+using PruneGen.Data;
+using PruneGen.Examples.Networks;
+using PruneGen.Onnx;
+using PruneGen.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace PruneGen.Examples;
+
+/// <summary>Trains one of the reference networks on Fashion-MNIST and reports its accuracy and speed.</summary>
+internal sealed class TrainCommand : Command<TrainCommand.Settings>
+{
+    /// <summary>Command-line options; the defaults are the documented recipe for the VGG-style CNN.</summary>
+    internal sealed class Settings : CommandSettings
+    {
+        [CommandOption("-n|--network <NAME>")]
+        [Description("Network to train: vgg (default), resnet, lenet5 or mlp.")]
+        [DefaultValue("vgg")]
+        public string Network { get; init; } = "vgg";
+
+        [CommandOption("-e|--epochs <N>")]
+        [Description("Epochs (default 7).")]
+        [DefaultValue(7)]
+        public int Epochs { get; init; } = 7;
+
+        [CommandOption("-b|--batch <N>")]
+        [Description("Batch size (default 128).")]
+        [DefaultValue(128)]
+        public int Batch { get; init; } = 128;
+
+        [CommandOption("--lr <RATE>")]
+        [Description("Peak learning rate of SGD with Nesterov momentum (default 0.05; 1 epoch of warm-up, then cosine).")]
+        [DefaultValue(0.05f)]
+        public float LearningRate { get; init; } = 0.05f;
+
+        [CommandOption("--weight-decay <LAMBDA>")]
+        [Description("L2 weight decay on conv/dense weights (default 5e-4).")]
+        [DefaultValue(5e-4f)]
+        public float WeightDecay { get; init; } = 5e-4f;
+
+        [CommandOption("--train-samples <N>")]
+        [Description("Use only the first N training images (default: all).")]
+        public int? TrainSamples { get; init; }
+
+        [CommandOption("--seed <N>")]
+        [Description("Seed of initialization, data order, augmentation and dropout (default 1).")]
+        [DefaultValue(1)]
+        public int Seed { get; init; } = 1;
+
+        [CommandOption("--data <DIR>")]
+        [Description("Directory with the four Fashion-MNIST IDX files (default: $PRUNEGEN_FASHION_MNIST, /usr/share/datasets/fashion-mnist, else the embedded subset).")]
+        public string? Data { get; init; }
+
+        [CommandOption("-o|--out <DIR>")]
+        [Description("Where to write the checkpoint (.safetensors) and the ONNX export (default: out).")]
+        [DefaultValue("out")]
+        public string Output { get; init; } = "out";
+
+        [CommandOption("--resume")]
+        [Description("Continue from the checkpoint in the output directory.")]
+        public bool Resume { get; init; }
+
+        public override ValidationResult Validate() =>
+            Epochs < 1 || Batch < 1 ? ValidationResult.Error("--epochs and --batch must be at least 1.")
+            : LearningRate <= 0 ? ValidationResult.Error("--lr must be positive.")
+            : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        ITrainableNetwork network = settings.Network.ToUpperInvariant() switch
+        {
+            "VGG" => new VggNet(),
+            "RESNET" => new TinyResNet(),
+            "LENET5" => new LeNet5(),
+            "MLP" => new Mlp(),
+            _ => throw new ArgumentException($"Unknown network '{settings.Network}'; use vgg, resnet, lenet5 or mlp."),
+        };
+
+        var data = FashionMnist.Load(settings.Data);
+        var train = settings.TrainSamples is { } n ? data.Train.Slice(0, Math.Min(n, data.Train.Count)) : data.Train;
+        AnsiConsole.MarkupLineInterpolated($"[bold]Fashion-MNIST[/]: {train.Count} training / {data.Test.Count} test images from {data.Source}");
+        if (data.IsSubset)
+        {
+            AnsiConsole.MarkupLine("[yellow]Using the embedded subset; install 'dataset-fashion-mnist' (apt) or set PRUNEGEN_FASHION_MNIST for the full set.[/]");
+        }
+
+        AnsiConsole.Write(Summary(network));
+        AnsiConsole.MarkupLineInterpolated($"SIMD: {Kernels.Simd.Level}, kernel threads: {Kernels.WorkerPool.Workers}");
+
+        Initializer.HeUniform(network, settings.Seed);
+        var optimizer = new Sgd(network.Parameters, momentum: 0.9f, nesterov: true) { WeightDecay = settings.WeightDecay };
+        var stepsPerEpoch = Math.Max(1, train.Count / settings.Batch);
+        var schedule = LearningRateSchedule.Warmup(stepsPerEpoch, LearningRateSchedule.Cosine(settings.LearningRate));
+        Directory.CreateDirectory(settings.Output);
+        var name = settings.Network.ToLowerInvariant();
+        var checkpoint = Path.Combine(settings.Output, name + ".safetensors");
+        var options = new TrainingOptions
+        {
+            Epochs = settings.Epochs,
+            BatchSize = settings.Batch,
+            Seed = (ulong)settings.Seed,
+            CheckpointPath = checkpoint,
+        };
+
+        var interactive = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        var results = interactive
+            ? TrainWithProgressBar(network, optimizer, schedule, options, settings, train, data.Test, checkpoint, cancellationToken)
+            : TrainWithPlainLines(network, optimizer, schedule, options, settings, train, data.Test, checkpoint, cancellationToken);
+
+        var final = Trainer.Evaluate(network, data.Test);
+        var onnx = Path.Combine(settings.Output, name + ".onnx");
+        OnnxExporter.Save(network, onnx);
+        var totalSeconds = results.Sum(r => r.Seconds);
+        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"[bold green]Test accuracy {final.Accuracy:P2}[/] (loss {final.Loss:F4}) after {settings.Epochs} epochs; training took {totalSeconds:F0} s ({(results.Count == 0 ? 0 : results.Average(r => r.ImagesPerSecond)):F0} img/s).");
+        AnsiConsole.MarkupLineInterpolated($"Checkpoint: {checkpoint}; ONNX: {onnx}");
+        ReportLatency(network);
+        return 0;
+    }
+
+    private static System.Collections.Generic.IReadOnlyList<EpochResult> TrainWithPlainLines(ITrainableNetwork network, Optimizer optimizer, LearningRateSchedule schedule, TrainingOptions options, Settings settings, Dataset train, Dataset test, string checkpoint, CancellationToken cancellationToken)
+    {
+        var trainer = new Trainer(network, optimizer, schedule, options)
+        {
+            EpochCompleted = r => Console.WriteLine(r.ToString()),
+        };
+        if (settings.Resume && File.Exists(checkpoint))
+        {
+            trainer.Resume(checkpoint);
+            Console.WriteLine($"Resumed from {checkpoint} after epoch {trainer.CompletedEpochs}.");
+        }
+
+        return trainer.Fit(train, test, cancellationToken);
+    }
+
+    private static System.Collections.Generic.IReadOnlyList<EpochResult> TrainWithProgressBar(ITrainableNetwork network, Optimizer optimizer, LearningRateSchedule schedule, TrainingOptions options, Settings settings, Dataset train, Dataset test, string checkpoint, CancellationToken cancellationToken)
+    {
+        System.Collections.Generic.IReadOnlyList<EpochResult> results = [];
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("training", maxValue: options.Epochs);
+                var trainer = new Trainer(network, optimizer, schedule, options)
+                {
+                    Progress = new InlineProgress(p =>
+                    {
+                        task.Value = p.Epoch - 1 + ((double)p.Batch / p.Batches);
+                        task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F3}");
+                    }),
+                    EpochCompleted = r => AnsiConsole.MarkupLineInterpolated($"{r}"),
+                };
+                if (settings.Resume && File.Exists(checkpoint))
+                {
+                    trainer.Resume(checkpoint);
+                    task.Value = trainer.CompletedEpochs;
+                }
+
+                results = trainer.Fit(train, test, cancellationToken);
+                task.Value = options.Epochs;
+            });
+        return results;
+    }
+
+    /// <summary>The network's layers, shapes, parameters and MACs, from the graph the generator built.</summary>
+    private static Table Summary(INetwork network)
+    {
+        var graph = network.Graph;
+        var table = new Table().Title($"{graph.Name}: {graph.TotalParameters:N0} parameters, {graph.TotalMacs:N0} MACs per image");
+        table.AddColumns("layer", "kind", "output", "params", "MACs");
+        foreach (var l in graph.Layers.Where(l => l.Macs > 0 || l.Parameters.Count > 0 || l.Index == graph.Layers.Count - 1))
+        {
+            table.AddRow(Markup.Escape(l.Name), l.Kind.ToString(), l.OutputShape.ToString(), l.TrainableParameterCount.ToString("N0", CultureInfo.InvariantCulture), l.Macs.ToString("N0", CultureInfo.InvariantCulture));
+        }
+
+        return table;
+    }
+
+    /// <summary>Inference latency of the trained network (median of repeated runs), batch 1 and 64.</summary>
+    private static void ReportLatency(INetwork network)
+    {
+        foreach (var batch in new[] { 1, 64 })
+        {
+            var input = new float[batch * network.InputSize];
+            var output = new float[batch * network.OutputSize];
+            var samples = new double[15];
+            for (var i = -3; i < samples.Length; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                var runs = batch == 1 ? 50 : 3;
+                for (var r = 0; r < runs; r++)
+                {
+                    network.Forward(input, output, batch);
+                }
+
+                if (i >= 0)
+                {
+                    samples[i] = clock.Elapsed.TotalMilliseconds / runs;
+                }
+            }
+
+            Array.Sort(samples);
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Inference, batch {batch}: {samples[samples.Length / 2]:F3} ms median ({batch * 1000 / samples[samples.Length / 2]:F0} images/s)");
+        }
+    }
+
+    /// <summary>Reports synchronously on the training thread (Progress&lt;T&gt; would post to a thread pool).</summary>
+    private sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}
