@@ -33,9 +33,14 @@ public static unsafe partial class Gemm
         for (; j + (2 * w) <= n; j += 2 * w)
         {
             var i = 0;
+            for (; i + 8 <= m; i += 8)
+            {
+                TN4x2<T>(k, a + i, lda, b + j, ldb, c + (i * ldc) + j, ldc, accumulate, rows: 8);
+            }
+
             for (; i + 4 <= m; i += 4)
             {
-                TN4x2<T>(k, a + i, lda, b + j, ldb, c + (i * ldc) + j, ldc, accumulate);
+                TN4x2<T>(k, a + i, lda, b + j, ldb, c + (i * ldc) + j, ldc, accumulate, rows: 4);
             }
 
             for (; i < m; i++)
@@ -64,13 +69,15 @@ public static unsafe partial class Gemm
         }
     }
 
-    // A is k×m row-major, so the four A values of step p sit next to each other at a[p·lda + 0..3].
+    // A is k×m row-major, so the A values of step p sit next to each other at a[p·lda + 0..7].
+    // Up to 8 rows × 2 vectors in 16 registers, as in NN4x2; `rows` (4 or 8) is constant per call site.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TN4x2<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    private static void TN4x2<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, int rows)
         where T : unmanaged, IVector<T>
     {
         var w = T.Count;
         T c00 = T.Zero, c01 = T.Zero, c10 = T.Zero, c11 = T.Zero, c20 = T.Zero, c21 = T.Zero, c30 = T.Zero, c31 = T.Zero;
+        T c40 = T.Zero, c41 = T.Zero, c50 = T.Zero, c51 = T.Zero, c60 = T.Zero, c61 = T.Zero, c70 = T.Zero, c71 = T.Zero;
         for (var p = 0; p < k; p++)
         {
             var bp = b + (p * ldb);
@@ -89,6 +96,21 @@ public static unsafe partial class Gemm
             x = T.Broadcast(ap[3]);
             c30 = T.MultiplyAdd(x, b0, c30);
             c31 = T.MultiplyAdd(x, b1, c31);
+            if (rows == 8)
+            {
+                x = T.Broadcast(ap[4]);
+                c40 = T.MultiplyAdd(x, b0, c40);
+                c41 = T.MultiplyAdd(x, b1, c41);
+                x = T.Broadcast(ap[5]);
+                c50 = T.MultiplyAdd(x, b0, c50);
+                c51 = T.MultiplyAdd(x, b1, c51);
+                x = T.Broadcast(ap[6]);
+                c60 = T.MultiplyAdd(x, b0, c60);
+                c61 = T.MultiplyAdd(x, b1, c61);
+                x = T.Broadcast(ap[7]);
+                c70 = T.MultiplyAdd(x, b0, c70);
+                c71 = T.MultiplyAdd(x, b1, c71);
+            }
         }
 
         Put(c, c00, accumulate);
@@ -99,6 +121,17 @@ public static unsafe partial class Gemm
         Put(c + (2 * ldc) + w, c21, accumulate);
         Put(c + (3 * ldc), c30, accumulate);
         Put(c + (3 * ldc) + w, c31, accumulate);
+        if (rows == 8)
+        {
+            Put(c + (4 * ldc), c40, accumulate);
+            Put(c + (4 * ldc) + w, c41, accumulate);
+            Put(c + (5 * ldc), c50, accumulate);
+            Put(c + (5 * ldc) + w, c51, accumulate);
+            Put(c + (6 * ldc), c60, accumulate);
+            Put(c + (6 * ldc) + w, c61, accumulate);
+            Put(c + (7 * ldc), c70, accumulate);
+            Put(c + (7 * ldc) + w, c71, accumulate);
+        }
     }
 
     // 8 rows × 1 vector, eight independent accumulators (see NN8x1).

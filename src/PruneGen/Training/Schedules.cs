@@ -34,7 +34,8 @@ public abstract class LearningRateSchedule
     {
         public override float At(long step, long totalSteps)
         {
-            var t = totalSteps <= 1 ? 1.0 : Math.Clamp((double)step / (totalSteps - 1), 0, 1);
+            // A run of one step (or none left after warm-up) stays at the peak rate.
+            var t = totalSteps <= 1 ? 0.0 : Math.Clamp((double)step / (totalSteps - 1), 0, 1);
             return (float)(minimum + ((rate - minimum) * 0.5 * (1 + Math.Cos(Math.PI * t))));
         }
     }

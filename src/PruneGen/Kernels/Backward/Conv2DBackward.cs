@@ -165,6 +165,16 @@ public static unsafe partial class Conv2DKernel<TShape>
 
                         var src = row + (y * ow);
                         var dst = plane + (iy * wd);
+                        if (s == 1)
+                        {
+                            // Stride 1: the in-image part of the row is one contiguous run (see Im2Col).
+                            var x0 = Math.Min(ow, Math.Max(0, pad - kw));
+                            var x1 = Math.Max(x0, Math.Min(ow, wd + pad - kw));
+                            var run = new Span<float>(dst + x0 - pad + kw, x1 - x0);
+                            TensorPrimitives.Add(run, new ReadOnlySpan<float>(src + x0, x1 - x0), run);
+                            continue;
+                        }
+
                         for (var x = 0; x < ow; x++)
                         {
                             var ix = (x * s) - pad + kw;
