@@ -181,7 +181,7 @@ public static unsafe partial class Conv2DKernel<TShape>
 
 /// <summary>BatchNorm at inference: <c>y = γ·(x − μ)/√(σ² + ε) + β</c> per channel, with running statistics.</summary>
 /// <typeparam name="TShape">Channels and positions per channel.</typeparam>
-public static partial class BatchNormKernel<TShape>
+public static unsafe partial class BatchNormKernel<TShape>
     where TShape : IChannelShape
 {
     /// <summary>Computes the layer for <paramref name="batch"/> samples.</summary>
