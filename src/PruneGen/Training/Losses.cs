@@ -17,12 +17,26 @@ public static class Losses
     /// <param name="gradient">batch × classes, written.</param>
     /// <param name="labelSmoothing">ε in [0, 1).</param>
     /// <returns>The mean loss.</returns>
+    /// <exception cref="ArgumentException">No labels, or the logits are not exactly labels × classes, or the gradient is shorter.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside 0 … classes − 1, classes &lt; 1, or ε is outside [0, 1).</exception>
     public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, Span<float> gradient, float labelSmoothing = 0f)
     {
         var batch = labels.Length;
-        if (logits.Length < batch * classes || gradient.Length < batch * classes)
+        if (classes < 1)
         {
-            throw new ArgumentException($"SoftmaxCrossEntropy: {batch} labels need {batch * classes} logits and gradients; got {logits.Length} and {gradient.Length}.");
+            throw new ArgumentOutOfRangeException(nameof(classes), classes, "SoftmaxCrossEntropy needs at least one class.");
+        }
+
+        if (batch == 0)
+        {
+            throw new ArgumentException("SoftmaxCrossEntropy: no labels were given; the mean loss of an empty batch is undefined.", nameof(labels));
+        }
+
+        // The logits must match the labels exactly (a longer span would silently ignore samples); the
+        // gradient may be a larger reused buffer.
+        if (logits.Length != batch * classes || gradient.Length < batch * classes)
+        {
+            throw new ArgumentException($"SoftmaxCrossEntropy: {batch} labels × {classes} classes need exactly {batch * classes} logits and at least as many gradient floats; got {logits.Length} logits and {gradient.Length} gradient floats.");
         }
 
         if (!(labelSmoothing >= 0 && labelSmoothing < 1))
@@ -44,18 +58,20 @@ public static class Losses
 
             var z = logits.Slice(n * classes, classes);
             var g = gradient.Slice(n * classes, classes);
-            var max = TensorPrimitives.Max(z);
+            double max = TensorPrimitives.Max(z);
             double sum = 0;
             for (var i = 0; i < classes; i++)
             {
                 sum += Math.Exp(z[i] - max);
             }
 
-            var logSum = max + Math.Log(sum);
+            // log pᵢ = (zᵢ − max) − log Σ exp(z − max). Not zᵢ − (max + log Σ): for |max| ≳ 1e17 the sum
+            // max + log Σ rounds back to max and the log Σ term (e.g. ln 2 for two tied logits) is lost.
+            var logSum = Math.Log(sum);
             for (var i = 0; i < classes; i++)
             {
                 var target = i == label ? on : off;
-                var logP = z[i] - logSum;
+                var logP = (z[i] - max) - logSum;
                 total -= target * logP;
                 g[i] = (float)((Math.Exp(logP) - target) * inv);
             }
@@ -67,6 +83,11 @@ public static class Losses
     /// <summary>Mean squared error <c>mean((p − t)²)</c> over all elements; gradient <c>2(p − t)/count</c>.</summary>
     public static float MeanSquaredError(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, Span<float> gradient)
     {
+        if (prediction.IsEmpty)
+        {
+            throw new ArgumentException("MeanSquaredError: the prediction is empty; the mean of no elements is undefined.", nameof(prediction));
+        }
+
         if (prediction.Length != target.Length || gradient.Length < prediction.Length)
         {
             throw new ArgumentException($"MeanSquaredError: prediction ({prediction.Length}), target ({target.Length}) and gradient ({gradient.Length}) lengths must agree.");
@@ -77,7 +98,7 @@ public static class Losses
         for (var i = 0; i < prediction.Length; i++)
         {
             var d = prediction[i] - target[i];
-            total += d * d;
+            total += (double)d * d;
             gradient[i] = scale * d;
         }
 

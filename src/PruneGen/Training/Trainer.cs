@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.IO;
 using System.Linq;
 using System.Threading;
 using PruneGen.Checkpoints;
@@ -24,7 +25,13 @@ public sealed record TrainingOptions
     /// <summary>Label smoothing ε for the cross-entropy loss.</summary>
     public float LabelSmoothing { get; init; }
 
-    /// <summary>Seed of the data order, augmentation and dropout; a fixed seed on one thread gives identical runs.</summary>
+    /// <summary>
+    /// Seed of the data order, augmentation and dropout masks. Each epoch's randomness is a function of
+    /// (seed, epoch) only, so a run resumed from a checkpoint continues exactly as the uninterrupted run would
+    /// have, and the same seed gives bit-identical runs for the same kernel thread count and SIMD width
+    /// (the convolution backward splits a batch into one part per worker thread and sums the parts' weight
+    /// gradients in a fixed order, so <c>PRUNEGEN_THREADS</c> or the core count changes the last bits).
+    /// </summary>
     public ulong Seed { get; init; } = 1;
 
     /// <summary>Training-time augmentation (default: random crop with 2 pixels of padding and horizontal flip).</summary>
@@ -65,7 +72,10 @@ public readonly record struct TrainingProgress(int Epoch, int Epochs, int Batch,
 /// <param name="Count">Samples evaluated.</param>
 public sealed record Evaluation(float Loss, float Accuracy, int Count);
 
-/// <summary>The loss stopped being a finite number: training cannot continue.</summary>
+/// <summary>
+/// The loss stopped being a finite number: training cannot continue. The message says whether it became NaN
+/// or infinite, at which epoch and batch, and which checkpoint (if any) is still good.
+/// </summary>
 public sealed class TrainingDivergedException : Exception
 {
     /// <summary>Creates the exception.</summary>
@@ -95,15 +105,29 @@ public sealed class TrainingDivergedException : Exception
 /// </summary>
 public sealed class Trainer
 {
-    private const string EpochKey = "trainer.epoch";
-    private const string StepKey = "trainer.optimizer_step";
-    private const string OptimizerPrefix = "optimizer.";
+    /// <summary>
+    /// Checkpoint metadata key: epochs completed. (Not under <c>prunegen.</c>: <see cref="Checkpoint.Save"/>
+    /// reserves that prefix for its own keys and rejects it in caller metadata.)
+    /// </summary>
+    public const string EpochKey = "training.epoch";
+
+    /// <summary>Checkpoint metadata key: optimizer steps taken (drives the schedule and AdamW's bias correction).</summary>
+    public const string StepKey = "training.optimizer_step";
+
+    /// <summary>Prefix of optimizer state tensors in a checkpoint, e.g. <c>optimizer.conv1.weight.momentum</c>.</summary>
+    public const string OptimizerPrefix = "optimizer.";
+
+    /// <summary>Stream of <see cref="SplitMix64.Derive"/> for dropout masks (the batch iterator uses 1 and 2).</summary>
+    private const ulong DropoutPurpose = 3;
 
     private readonly ITrainableNetwork _network;
     private readonly Optimizer _optimizer;
     private readonly LearningRateSchedule _schedule;
     private readonly TrainingOptions _options;
     private int _completedEpochs;
+
+    /// <summary>The checkpoint last written or resumed from, and the epochs it holds.</summary>
+    private (string Path, int Epoch)? _lastCheckpoint;
 
     /// <summary>Creates a trainer.</summary>
     public Trainer(ITrainableNetwork network, Optimizer optimizer, LearningRateSchedule schedule, TrainingOptions? options = null)
@@ -114,7 +138,7 @@ public sealed class Trainer
         _options = options ?? new TrainingOptions();
         if (!ReferenceEquals(optimizer.Parameters, network.Parameters))
         {
-            throw new ArgumentException("The optimizer was created for another network's parameters.", nameof(optimizer));
+            throw new ArgumentException($"The {optimizer.GetType().Name} optimizer was created for another network's parameters, not for this '{network.Graph.Name}' instance's; create it with this network's Parameters (e.g. new Sgd(network.Parameters)).", nameof(optimizer));
         }
 
         if (_options.Epochs < 1 || _options.BatchSize < 1 || _options.EvaluationBatchSize < 1)
@@ -134,28 +158,45 @@ public sealed class Trainer
 
     /// <summary>
     /// Restores weights, running statistics, optimizer state and the epoch counter from a checkpoint
-    /// written by this trainer, so that <see cref="Fit"/> continues where that run stopped.
+    /// written by a trainer (<see cref="SaveCheckpoint"/>), so that <see cref="Fit"/> continues where that run
+    /// stopped. With the same options, data and seed the continued run is identical to an uninterrupted one.
     /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a trainer checkpoint (no epoch/step metadata) or is malformed.</exception>
+    /// <exception cref="CheckpointMismatchException">The file's tensors do not fit the network.</exception>
+    /// <exception cref="ArgumentException">The file's optimizer state does not fit this optimizer (another kind or settings).</exception>
     public void Resume(string checkpointPath)
     {
         var contents = Checkpoint.Load(_network, checkpointPath);
+        var epoch = ReadCounter(contents, EpochKey);
+        var step = ReadCounter(contents, StepKey);
         foreach (var tensor in contents.ExtraTensors.Where(t => t.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal)))
         {
             _optimizer.LoadState(tensor.Name[OptimizerPrefix.Length..], tensor.Data);
         }
 
-        _completedEpochs = contents.Metadata.TryGetValue(EpochKey, out var e) && int.TryParse(e, NumberStyles.Integer, CultureInfo.InvariantCulture, out var epoch) ? epoch : 0;
-        _optimizer.Step = contents.Metadata.TryGetValue(StepKey, out var s) && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var step) ? step : 0;
+        _completedEpochs = (int)Math.Min(epoch, int.MaxValue);
+        _optimizer.Step = step;
+        _lastCheckpoint = (Path.GetFullPath(checkpointPath), _completedEpochs);
+
+        static long ReadCounter(CheckpointContents contents, string key) =>
+            contents.Metadata.TryGetValue(key, out var text) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+                ? value
+                : throw new InvalidDataException($"'{contents.Path}' is not a training checkpoint: its metadata has no valid '{key}' (found {(text is null ? "nothing" : $"'{text}'")}). Trainer.Resume needs a file written by Trainer.SaveCheckpoint or TrainingOptions.CheckpointPath; use Checkpoint.Load to load weights alone.");
     }
 
     /// <summary>Trains until <see cref="TrainingOptions.Epochs"/> epochs are done; returns the metrics of the epochs run now.</summary>
     public IReadOnlyList<EpochResult> Fit(Dataset train, Dataset? test = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
-        CheckShape(train);
+        CheckShape(_network, train);
         if (test is not null)
         {
-            CheckShape(test);
+            CheckShape(_network, test);
+        }
+
+        if (train.Count == 0)
+        {
+            throw new ArgumentException($"The training set '{train.Name}' is empty.", nameof(train));
         }
 
         var iterator = new BatchIterator(train, _options.BatchSize, new BatchIteratorOptions
@@ -170,16 +211,21 @@ public sealed class Trainer
         var gradient = new float[_options.BatchSize * _network.OutputSize];
         var totalSteps = (long)iterator.BatchesPerEpoch * _options.Epochs;
         var results = new List<EpochResult>();
-        _network.DropoutState = _options.Seed * 0x9E3779B97F4A7C15UL;
+
+        // Backward accumulates into the gradients and Update clears them: start from zero whatever happened before.
+        _network.Parameters.ZeroGradients();
+        var rate = _schedule.At(_optimizer.Step, totalSteps);
 
         for (var epoch = _completedEpochs + 1; epoch <= _options.Epochs; epoch++)
         {
+            // Everything random in an epoch (order, augmentation, dropout) is a function of (seed, epoch), so
+            // an epoch replays identically after Resume.
             iterator.StartEpoch(epoch - 1);
+            _network.DropoutState = SplitMix64.Derive(_options.Seed, (ulong)epoch, DropoutPurpose);
             var clock = Stopwatch.StartNew();
             double lossSum = 0;
             long correct = 0, seen = 0;
             var batchIndex = 0;
-            var rate = 0f;
             int count;
             while ((count = iterator.Next(images, labels)) > 0)
             {
@@ -188,11 +234,7 @@ public sealed class Trainer
                 var loss = Losses.SoftmaxCrossEntropy(output, labels.AsSpan(0, count), _network.OutputSize, gradient, _options.LabelSmoothing);
                 if (!float.IsFinite(loss))
                 {
-                    var kept = _options.CheckpointPath is { } path && _completedEpochs > 0
-                        ? $" The last good checkpoint (epoch {_completedEpochs}) is intact at '{path}'."
-                        : string.Empty;
-                    throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
-                        $"Training diverged: the loss became {loss} at epoch {epoch}, batch {batchIndex + 1} (learning rate {rate:G3}); the parameters are no longer usable.{kept} Lower the learning rate, add warm-up, or check the input data for NaN/Inf."));
+                    throw Diverged(loss, epoch, batchIndex + 1, iterator.BatchesPerEpoch, rate);
                 }
 
                 correct += CountCorrect(output, labels.AsSpan(0, count), _network.OutputSize);
@@ -225,6 +267,7 @@ public sealed class Trainer
     /// <summary>Saves weights, running statistics, optimizer state and the epoch counter, atomically.</summary>
     public void SaveCheckpoint(string path)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
         var metadata = new Dictionary<string, string>
         {
             [EpochKey] = _completedEpochs.ToString(CultureInfo.InvariantCulture),
@@ -232,6 +275,7 @@ public sealed class Trainer
         };
         var state = _optimizer.State.Select(s => new SafetensorsTensor(OptimizerPrefix + s.Key, new[] { s.Value.Length }, s.Value));
         Checkpoint.Save(_network, path, metadata, state);
+        _lastCheckpoint = (Path.GetFullPath(path), _completedEpochs);
     }
 
     /// <summary>Evaluates <paramref name="network"/> in inference mode on <paramref name="data"/>.</summary>
@@ -239,6 +283,12 @@ public sealed class Trainer
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
+        CheckShape(network, data);
+        if (data.Count == 0)
+        {
+            throw new ArgumentException($"The data set '{data.Name}' is empty.", nameof(data));
+        }
+
         var iterator = new BatchIterator(data, batchSize, BatchIteratorOptions.Evaluation);
         var images = iterator.CreateImageBuffer();
         var labels = iterator.CreateLabelBuffer();
@@ -258,16 +308,28 @@ public sealed class Trainer
         return new Evaluation((float)(lossSum / data.Count), (float)correct / data.Count, data.Count);
     }
 
-    private void CheckShape(Dataset data)
+    private TrainingDivergedException Diverged(float loss, int epoch, int batch, int batches, float rate)
     {
-        if (data.SampleSize != _network.InputSize)
+        var what = float.IsNaN(loss) ? "NaN" : float.IsPositiveInfinity(loss) ? "+∞ (infinite)" : "−∞ (infinite)";
+        var checkpoint = _lastCheckpoint is { } last
+            ? $" The last good checkpoint, '{last.Path}' (epoch {last.Epoch}), is intact: it was not overwritten; Resume from it."
+            : _options.CheckpointPath is { } path
+                ? $" No checkpoint had been written yet ('{path}' is written after each completed epoch)."
+                : " No checkpoint was being written (TrainingOptions.CheckpointPath is null).";
+        return new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
+            $"Training diverged: the loss became {what} at epoch {epoch}/{_options.Epochs}, batch {batch}/{batches} (learning rate {rate:G3}); the network's parameters may no longer be usable.{checkpoint} Lower the learning rate, add warm-up, or check the input data for NaN/Inf."));
+    }
+
+    private static void CheckShape(INetwork network, Dataset data)
+    {
+        if (data.SampleSize != network.InputSize)
         {
-            throw new ArgumentException($"Data set '{data.Name}' has samples of {data.Channels}×{data.Height}×{data.Width} = {data.SampleSize} floats, but network '{_network.Graph.Name}' takes {_network.Graph.InputShape} = {_network.InputSize}.", nameof(data));
+            throw new ArgumentException($"Data set '{data.Name}' has samples of {data.Channels}×{data.Height}×{data.Width} = {data.SampleSize} floats, but network '{network.Graph.Name}' takes {network.Graph.InputShape} = {network.InputSize} floats per sample.", nameof(data));
         }
 
-        if (data.ClassCount > _network.OutputSize)
+        if (data.ClassCount > network.OutputSize)
         {
-            throw new ArgumentException($"Data set '{data.Name}' has {data.ClassCount} classes, but network '{_network.Graph.Name}' outputs {_network.OutputSize} values.", nameof(data));
+            throw new ArgumentException($"Data set '{data.Name}' has {data.ClassCount} classes, but network '{network.Graph.Name}' outputs {network.OutputSize} values.", nameof(data));
         }
     }
 
