@@ -18,7 +18,7 @@ namespace PruneGen.Benchmarks.Quick;
 public sealed record InferenceRow(string Network, int Batch, int Threads, Stats PruneGen, Stats Ort, Stats Ratio, double MaxRelativeError);
 
 /// <summary>One training-step measurement: times in ms.</summary>
-public sealed record TrainingRow(string Network, int Batch, int Threads, Stats StepMs, float Loss);
+public sealed record TrainingRow(string Network, int Batch, int Threads, Stats StepMs, double ForwardMs, double BackwardMs, double UpdateMs, float Loss);
 
 /// <summary>
 /// <c>quick</c>: a table for humans, without BenchmarkDotNet. Runs every comparison at one thread (in
@@ -127,7 +127,7 @@ public static class QuickRunner
         { "Network", "Batch", "Threads", "PruneGen µs", "ORT µs", "ORT/PruneGen", "PruneGen GFLOP/s", "max rel. diff" };
 
     private static readonly string[] TrainingHeaders =
-        { "Network", "Batch", "Threads", "Step ms (min–max)", "img/s", "loss" };
+        { "Network", "Batch", "Threads", "Step ms (min–max)", "img/s", "TrainForward ms", "Backward ms", "Sgd.Update ms", "loss" };
 
     private static string[] InferenceCells(InferenceRow r) => new[]
     {
@@ -148,6 +148,9 @@ public static class QuickRunner
         r.Threads.ToString(CultureInfo.InvariantCulture),
         Range(r.StepMs, Digits(r.StepMs.Median)),
         F(r.Batch / (r.StepMs.Median / 1e3), "F0"),
+        F(r.ForwardMs, Digits(r.ForwardMs) == "F0" ? "F0" : "F2"),
+        F(r.BackwardMs, Digits(r.BackwardMs) == "F0" ? "F0" : "F2"),
+        F(r.UpdateMs, "F2"),
         F(r.Loss, "F3"),
     };
 
@@ -183,8 +186,14 @@ public static class QuickRunner
         foreach (var name in options.Networks)
         {
             var step = new TrainingStep(name, 64);
-            var times = Sampling.Repeat(step.Run, Math.Max(5, options.Rounds / 2)).Select(us => us / 1e3).ToArray();
-            var row = new TrainingRow(name, step.Batch, threads, Stats.Of(times), step.LastLoss);
+            var rounds = Math.Max(5, options.Rounds / 2);
+            var times = Sampling.Repeat(step.Run, rounds).Select(us => us / 1e3).ToArray();
+            var phases = Enumerable.Range(0, rounds).Select(_ => step.RunTimed()).ToArray();
+            var row = new TrainingRow(name, step.Batch, threads, Stats.Of(times),
+                Stats.Of(phases.Select(p => p.Forward).ToArray()).Median,
+                Stats.Of(phases.Select(p => p.Backward).ToArray()).Median,
+                Stats.Of(phases.Select(p => p.Update).ToArray()).Median,
+                step.LastLoss);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-10} train step batch 64, {threads} thr: {row.StepMs.Median:F2} ms"));
             yield return "T" + JsonSerializer.Serialize(row);
         }

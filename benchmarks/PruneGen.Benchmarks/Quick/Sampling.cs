@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Linq;
+using System.Threading;
 
 namespace PruneGen.Benchmarks.Quick;
 
@@ -23,7 +24,8 @@ public sealed record Stats(double Median, double Min, double Max)
 /// <summary>
 /// Timing without BenchmarkDotNet: each action is warmed up (so tiered JIT has reached its optimized
 /// code), then timed in blocks of calls lasting about <see cref="BlockMilliseconds"/> each; with two
-/// actions the blocks alternate (A B, B A, A B, …) so that both see the same machine load.
+/// actions the blocks alternate (A B, B A, A B, …) so that both see the same machine load, with a
+/// short pause before each block so that neither runtime's idle threads disturb the other.
 /// </summary>
 public static class Sampling
 {
@@ -84,7 +86,10 @@ public static class Sampling
 
     private static double Block(Action action, int calls)
     {
-        action(); // untimed: brings this runtime's data back into cache after the other one ran
+        // Let the other runtime's idle worker threads stop spinning (ONNX Runtime's intra-op pool
+        // busy-waits after a run), then one untimed call brings this runtime's data back into cache.
+        Thread.Sleep(3);
+        action();
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < calls; i++)
         {
