@@ -15,7 +15,7 @@ using Spectre.Console;
 namespace PruneGen.Benchmarks.Quick;
 
 /// <summary>One inference comparison: times in µs, ratio = ORT / PruneGen per alternating round.</summary>
-public sealed record InferenceRow(string Network, int Batch, int Threads, Stats PruneGen, Stats Ort, Stats Ratio, double MaxRelativeError);
+public sealed record InferenceRow(string Network, int Batch, int Threads, Stats PruneGen, Stats Ort, Stats Ratio, double MaxRelativeError, double PruneGenFirstCallUs, double OrtFirstCallUs, double OrtSessionMs);
 
 /// <summary>One training-step measurement: times in ms.</summary>
 public sealed record TrainingRow(string Network, int Batch, int Threads, Stats StepMs, double ForwardMs, double BackwardMs, double UpdateMs, float Loss);
@@ -78,6 +78,8 @@ public static class QuickRunner
         var tables = new List<(string Title, string[] Headers, List<string[]> Rows)>();
         tables.Add(("Inference latency: PruneGen Forward vs ONNX Runtime Run (median of alternating rounds, min–max)", InferenceHeaders, inference
             .OrderBy(r => NetworkOrder(r.Network)).ThenBy(r => r.Batch).ThenBy(r => r.Threads).Select(InferenceCells).ToList()));
+        tables.Add(("First call after construction (cold JIT for PruneGen; ONNX Runtime after its session is created)", FirstCallHeaders, inference
+            .Where(r => r.Batch == 1).OrderBy(r => NetworkOrder(r.Network)).ThenBy(r => r.Threads).Select(FirstCallCells).ToList()));
         if (training.Count > 0)
         {
             tables.Add(("Training step (TrainForward + SoftmaxCrossEntropy + Backward + Sgd.Update)", TrainingHeaders, training
@@ -95,7 +97,7 @@ public static class QuickRunner
                 new[] { "2", F(peak2, "F1") },
             }));
             var gemmRows = new List<string[]>();
-            foreach (var shape in GemmWorkload.Shapes)
+            foreach (var shape in GemmWorkload.Shapes.Concat(GemmWorkload.EdgeShapes))
             {
                 using var gemm = new GemmWorkload(shape.M, shape.N, shape.K);
                 var times = Stats.Of(Sampling.Repeat(gemm.Run, options.Rounds));
@@ -125,6 +127,21 @@ public static class QuickRunner
 
     private static readonly string[] InferenceHeaders =
         { "Network", "Batch", "Threads", "PruneGen µs", "ORT µs", "ORT/PruneGen", "PruneGen GFLOP/s", "max rel. diff" };
+
+    private static readonly string[] FirstCallHeaders =
+        { "Network", "Batch", "Threads", "PruneGen first Forward µs", "× its median", "ORT session creation ms", "ORT first Run µs", "× its median" };
+
+    private static string[] FirstCallCells(InferenceRow r) => new[]
+    {
+        r.Network,
+        r.Batch.ToString(CultureInfo.InvariantCulture),
+        r.Threads.ToString(CultureInfo.InvariantCulture),
+        F(r.PruneGenFirstCallUs, "F0"),
+        F(r.PruneGenFirstCallUs / r.PruneGen.Median, "F0"),
+        F(r.OrtSessionMs, "F1"),
+        F(r.OrtFirstCallUs, "F0"),
+        F(r.OrtFirstCallUs / r.Ort.Median, "F0"),
+    };
 
     private static readonly string[] TrainingHeaders =
         { "Network", "Batch", "Threads", "Step ms (min–max)", "img/s", "TrainForward ms", "Backward ms", "Sgd.Update ms", "loss" };
@@ -166,13 +183,19 @@ public static class QuickRunner
                 var ortNetwork = ReferenceNetworks.CreateForInference(name);
                 var images = ReferenceNetworks.RandomImages(pgNetwork, batch, seed: 5);
                 var pruneGen = new PruneGenRunner(pgNetwork, images, batch);
+                var clock = Stopwatch.StartNew();
                 using var ort = new OrtRunner(ortNetwork, images, batch, threads);
+                var sessionMs = clock.Elapsed.TotalMilliseconds;
+                clock.Restart();
                 pruneGen.Run();
+                var pgFirst = clock.Elapsed.TotalMicroseconds;
+                clock.Restart();
                 ort.Run();
+                var ortFirst = clock.Elapsed.TotalMicroseconds;
                 var error = OutputComparison.MaxRelativeError(ort.Output, pruneGen.Output);
                 var (pg, rt) = Sampling.Alternate(pruneGen.Run, ort.Run, options.Rounds);
                 var ratio = rt.Zip(pg, (o, p) => o / p).ToArray();
-                var row = new InferenceRow(name, batch, threads, Stats.Of(pg), Stats.Of(rt), Stats.Of(ratio), error);
+                var row = new InferenceRow(name, batch, threads, Stats.Of(pg), Stats.Of(rt), Stats.Of(ratio), error, pgFirst, ortFirst, sessionMs);
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-10} batch {batch,2}, {threads} thr: PruneGen {row.PruneGen.Median,9:F1} µs, ORT {row.Ort.Median,9:F1} µs, ratio {row.Ratio.Median:F2}"));
                 yield return "I" + JsonSerializer.Serialize(row);
             }

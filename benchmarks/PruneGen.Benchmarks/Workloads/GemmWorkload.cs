@@ -18,6 +18,19 @@ public sealed unsafe class GemmWorkload : IDisposable
         ("64x784x576", 64, 784, 576),
     };
 
+    /// <summary>
+    /// Quick mode adds the im2col products of VggNet's 14×14 and 7×7 convolutions next to the same
+    /// products with N cut to a multiple of 32 (two Vector512 columns), to show what the columns left
+    /// over after the last full vector cost.
+    /// </summary>
+    public static readonly (string Name, int M, int N, int K)[] EdgeShapes =
+    {
+        ("64x196x576", 64, 196, 576),
+        ("64x192x576", 64, 192, 576),
+        ("128x49x1152", 128, 49, 1152),
+        ("128x48x1152", 128, 48, 1152),
+    };
+
     /// <summary>Allocates C[m×n] = A[m×k]·B[k×n] with values in [−1, 1).</summary>
     public GemmWorkload(int m, int n, int k)
     {
