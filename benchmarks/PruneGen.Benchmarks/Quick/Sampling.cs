@@ -87,8 +87,10 @@ public static class Sampling
     private static double Block(Action action, int calls)
     {
         // Let the other runtime's idle worker threads stop spinning (ONNX Runtime's intra-op pool
-        // busy-waits after a run), then one untimed call brings this runtime's data back into cache.
-        Thread.Sleep(3);
+        // busy-waits for milliseconds after a run: with a 3 ms pause PruneGen's 2-thread LeNet-5 ran
+        // 2× slower than in a process of its own), then one untimed call brings this runtime's data
+        // back into cache.
+        Thread.Sleep(30);
         action();
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < calls; i++)
