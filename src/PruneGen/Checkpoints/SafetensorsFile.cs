@@ -9,6 +9,8 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
+using PruneGen.IO;
+
 namespace PruneGen.Checkpoints;
 
 /// <summary>
@@ -149,7 +151,7 @@ public sealed class SafetensorsFile
 
         var fileLength = stream.Length - stream.Position;
         Span<byte> lengthBytes = stackalloc byte[8];
-        if (fileLength < 8 || ReadFully(stream, lengthBytes) < 8)
+        if (fileLength < 8 || stream.ReadAtLeast(lengthBytes, lengthBytes.Length, throwOnEndOfStream: false) < 8)
         {
             throw Error(sourceName, $"the file is {fileLength} bytes, too short for the 8-byte header length that starts a safetensors file.");
         }
@@ -171,7 +173,7 @@ public sealed class SafetensorsFile
         }
 
         var header = new byte[headerLength];
-        ReadFully(stream, header);
+        stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
         var bufferLength = fileLength - 8 - (long)headerLength;
         var entries = ParseHeader(header, sourceName, bufferLength, out var metadata);
         CheckCoverage(entries, sourceName, bufferLength);
@@ -188,7 +190,7 @@ public sealed class SafetensorsFile
             stream.Position = bufferStart + entry.Begin;
             var data = GC.AllocateUninitializedArray<float>(entry.Count);
             var bytes = MemoryMarshal.AsBytes(data.AsSpan());
-            if (ReadFully(stream, bytes) < bytes.Length)
+            if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length)
             {
                 throw Error(sourceName, $"the file ended while reading tensor '{entry.Name}'.");
             }
@@ -491,21 +493,4 @@ public sealed class SafetensorsFile
     /// <summary>The exception for a malformed file: "safetensors file '<paramref name="source"/>': <paramref name="problem"/>".</summary>
     internal static InvalidDataException Error(string source, string problem, Exception? inner = null) =>
         new($"safetensors file '{source}': {problem}", inner);
-
-    private static int ReadFully(Stream stream, Span<byte> buffer)
-    {
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var n = stream.Read(buffer[total..]);
-            if (n == 0)
-            {
-                break;
-            }
-
-            total += n;
-        }
-
-        return total;
-    }
 }

@@ -102,7 +102,7 @@ public static class IdxReader
         var start = stream.Position;
         var length = stream.Length - start;
         Span<byte> probe = stackalloc byte[2];
-        var probed = ReadFully(stream, probe);
+        var probed = stream.ReadAtLeast(probe, probe.Length, throwOnEndOfStream: false);
         stream.Position = start;
         var isGzip = probed == 2 && probe[0] == 0x1f && probe[1] == 0x8b;
         if (!isGzip)
@@ -119,7 +119,7 @@ public static class IdxReader
 
         Span<byte> trailer = stackalloc byte[4];
         stream.Position = start + length - 4;
-        ReadFully(stream, trailer);
+        stream.ReadAtLeast(trailer, trailer.Length, throwOnEndOfStream: false);
         var expectedSize = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
         stream.Position = start;
 
@@ -140,7 +140,7 @@ public static class IdxReader
         var cut = gzip ? "truncated gzip: the decompressed data" : "truncated file: it";
         Span<byte> header = stackalloc byte[4 + (4 * 3)];
         var magicBytes = header[..4];
-        var got = ReadFully(stream, magicBytes);
+        var got = stream.ReadAtLeast(magicBytes, magicBytes.Length, throwOnEndOfStream: false);
         if (got < 4)
         {
             throw Error(source, $"{cut} has only {got} bytes, too short for the 4-byte IDX magic number (expected 0x{expectedMagic:X8}, {what}).");
@@ -153,7 +153,7 @@ public static class IdxReader
         }
 
         var dimBytes = header.Slice(4, 4 * expectedDims);
-        got = ReadFully(stream, dimBytes);
+        got = stream.ReadAtLeast(dimBytes, dimBytes.Length, throwOnEndOfStream: false);
         if (got < dimBytes.Length)
         {
             throw Error(source, $"{cut} ends inside the header: {4 + got} bytes, but the {expectedDims} dimension sizes need {4 + dimBytes.Length}.");
@@ -178,7 +178,7 @@ public static class IdxReader
 
         var headerLength = 4 + dimBytes.Length;
         var payload = GC.AllocateUninitializedArray<byte>((int)total);
-        got = ReadFully(stream, payload);
+        got = stream.ReadAtLeast(payload, payload.Length, throwOnEndOfStream: false);
         if (got < payload.Length)
         {
             var items = what == "images" ? $"{dims[0]} images of {dims[1]}×{dims[2]}" : $"{dims[0]} labels";
@@ -186,7 +186,7 @@ public static class IdxReader
         }
 
         Span<byte> extra = stackalloc byte[1];
-        if (ReadFully(stream, extra) != 0)
+        if (stream.ReadAtLeast(extra, extra.Length, throwOnEndOfStream: false) != 0)
         {
             long more = 1;
             Span<byte> sink = stackalloc byte[4096];
@@ -239,23 +239,6 @@ public static class IdxReader
     /// <summary>The exception for a malformed IDX file: "IDX file '<paramref name="source"/>': <paramref name="problem"/>".</summary>
     internal static InvalidDataException Error(string source, string problem, Exception? inner = null) =>
         new($"IDX file '{source}': {problem}", inner);
-
-    private static int ReadFully(Stream stream, Span<byte> buffer)
-    {
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var n = stream.Read(buffer[total..]);
-            if (n == 0)
-            {
-                break;
-            }
-
-            total += n;
-        }
-
-        return total;
-    }
 
     /// <summary>
     /// Counts the bytes read through it (the decompressed length, to check against the gzip trailer) and

@@ -1,6 +1,8 @@
 using System;
 using System.IO;
 
+using PruneGen.IO;
+
 namespace PruneGen.Onnx;
 
 /// <summary>
@@ -85,37 +87,6 @@ public static class OnnxExporter
 
         // Export first, so that a network that cannot be exported leaves nothing on disk.
         var bytes = Export(network);
-        var temporary = Path.Combine(folder, $".{fileName}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Best effort: the original exception is the one worth reporting.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Best effort, as above.
-        }
+        AtomicFile.Write(fullPath, stream => stream.Write(bytes));
     }
 }

@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 
-namespace PruneGen.Checkpoints;
+namespace PruneGen.IO;
 
 /// <summary>Replaces a file atomically: write a temporary file beside it, flush it to disk, rename it over the target.</summary>
 internal static class AtomicFile
