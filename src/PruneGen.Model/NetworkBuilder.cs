@@ -38,7 +38,7 @@ public static class NetworkBuilder
             return new BuildResult(null, errors);
         }
 
-        var graph = new NetworkGraph(declaration.Name, state.InputShape, new EquatableArray<LayerNode>(state.Nodes.ToArray()));
+        var graph = new NetworkGraph(declaration.Name, state.InputShape, new EquatableArray<LayerNode>(state.Nodes.ToArray())) { Declaration = declaration };
         return new BuildResult(graph, errors);
     }
 

@@ -103,6 +103,12 @@ public sealed record LayerNode(
 /// <param name="Layers">Layers in topological (declaration) order.</param>
 public sealed record NetworkGraph(string Name, TensorShape InputShape, EquatableArray<LayerNode> Layers)
 {
+    /// <summary>The declaration the graph was built from (pruning rebuilds the graph from it with overrides).</summary>
+    public NetworkDeclaration? Declaration { get; init; }
+
+    /// <summary>The overrides the graph was built with (<see cref="NetworkOverrides.None"/> for a base network).</summary>
+    public NetworkOverrides Overrides { get; init; } = NetworkOverrides.None;
+
     /// <summary>The last layer, whose output is the network's output.</summary>
     public LayerNode Output => Layers[Layers.Count - 1];
 

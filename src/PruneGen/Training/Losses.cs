@@ -80,6 +80,77 @@ public static class Losses
         return (float)(total / batch);
     }
 
+    /// <summary>
+    /// Knowledge distillation (Hinton et al. 2015): <c>(1 − α)·CE(z, label) + α·T²·KL(softmax(t/T) ‖ softmax(z/T))</c>
+    /// for student logits <c>z</c> and teacher logits <c>t</c>. Gradient:
+    /// <c>[(1 − α)(softmax(z) − onehot) + α·T·(softmax(z/T) − softmax(t/T))] / batch</c> (the T² keeps the soft
+    /// term's gradient scale independent of T).
+    /// </summary>
+    /// <param name="logits">Student logits, batch × classes.</param>
+    /// <param name="teacherLogits">Teacher logits for the same samples, batch × classes.</param>
+    /// <param name="labels">batch class indices.</param>
+    /// <param name="classes">Number of classes.</param>
+    /// <param name="gradient">batch × classes, written.</param>
+    /// <param name="temperature">Softening temperature T &gt; 0.</param>
+    /// <param name="alpha">Weight α in [0, 1] of the teacher term.</param>
+    /// <returns>The mean loss.</returns>
+    public static float Distillation(ReadOnlySpan<float> logits, ReadOnlySpan<float> teacherLogits, ReadOnlySpan<int> labels, int classes, Span<float> gradient, float temperature = 4f, float alpha = 0.5f)
+    {
+        if (!(temperature > 0) || !float.IsFinite(temperature))
+        {
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The distillation temperature must be a positive finite number.");
+        }
+
+        if (!(alpha >= 0 && alpha <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "The distillation weight α must be in [0, 1].");
+        }
+
+        if (teacherLogits.Length != logits.Length)
+        {
+            throw new ArgumentException($"Distillation: the teacher gave {teacherLogits.Length} logits for {logits.Length} student logits.", nameof(teacherLogits));
+        }
+
+        var hard = SoftmaxCrossEntropy(logits, labels, classes, gradient);
+        var batch = labels.Length;
+        double soft = 0;
+        Span<double> p = stackalloc double[classes];
+        Span<double> q = stackalloc double[classes];
+        for (var n = 0; n < batch; n++)
+        {
+            SoftmaxAt(logits.Slice(n * classes, classes), temperature, p);
+            SoftmaxAt(teacherLogits.Slice(n * classes, classes), temperature, q);
+            var g = gradient.Slice(n * classes, classes);
+            for (var i = 0; i < classes; i++)
+            {
+                if (q[i] > 0)
+                {
+                    soft += q[i] * (Math.Log(q[i]) - Math.Log(Math.Max(p[i], double.Epsilon)));
+                }
+
+                g[i] = (float)(((1 - alpha) * g[i]) + (alpha * temperature * (p[i] - q[i]) / batch));
+            }
+        }
+
+        return (float)(((1 - alpha) * hard) + (alpha * temperature * temperature * soft / batch));
+    }
+
+    private static void SoftmaxAt(ReadOnlySpan<float> z, float temperature, Span<double> result)
+    {
+        double max = TensorPrimitives.Max(z);
+        double sum = 0;
+        for (var i = 0; i < z.Length; i++)
+        {
+            result[i] = Math.Exp((z[i] - max) / temperature);
+            sum += result[i];
+        }
+
+        for (var i = 0; i < z.Length; i++)
+        {
+            result[i] /= sum;
+        }
+    }
+
     /// <summary>Mean squared error <c>mean((p − t)²)</c> over all elements; gradient <c>2(p − t)/count</c>.</summary>
     public static float MeanSquaredError(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, Span<float> gradient)
     {

@@ -184,6 +184,18 @@ public sealed class Trainer
                 : throw new InvalidDataException($"'{contents.Path}' is not a training checkpoint: its metadata has no valid '{key}' (found {(text is null ? "nothing" : $"'{text}'")}). Trainer.Resume needs a file written by Trainer.SaveCheckpoint or TrainingOptions.CheckpointPath; use Checkpoint.Load to load weights alone.");
     }
 
+    /// <summary>
+    /// Called after the backward pass and before each optimizer update, with the parameters and their
+    /// gradients: add regularizer gradients here (e.g. <see cref="Pruning.SparseTraining"/>'s L1 on BatchNorm γ).
+    /// </summary>
+    public Action<ParameterSet>? BeforeUpdate { get; init; }
+
+    /// <summary>Called after each optimizer update (e.g. to re-apply a <see cref="Pruning.PruningMask"/> while fine-tuning).</summary>
+    public Action? AfterUpdate { get; init; }
+
+    /// <summary>Knowledge distillation from a teacher network (e.g. the unpruned one); null trains on labels alone.</summary>
+    public Distillation? Distillation { get; init; }
+
     /// <summary>Trains until <see cref="TrainingOptions.Epochs"/> epochs are done; returns the metrics of the epochs run now.</summary>
     public IReadOnlyList<EpochResult> Fit(Dataset train, Dataset? test = null, CancellationToken cancellationToken = default)
     {
@@ -209,6 +221,12 @@ public sealed class Trainer
         var images = iterator.CreateImageBuffer();
         var labels = iterator.CreateLabelBuffer();
         var gradient = new float[_options.BatchSize * _network.OutputSize];
+        var teacherLogits = Distillation is null ? [] : new float[_options.BatchSize * _network.OutputSize];
+        if (Distillation is { } teacher && (teacher.Teacher.InputSize != _network.InputSize || teacher.Teacher.OutputSize != _network.OutputSize))
+        {
+            throw new ArgumentException($"The teacher '{teacher.Teacher.Graph.Name}' maps {teacher.Teacher.InputSize} → {teacher.Teacher.OutputSize} floats, the student '{_network.Graph.Name}' {_network.InputSize} → {_network.OutputSize}; they must agree.");
+        }
+
         var totalSteps = (long)iterator.BatchesPerEpoch * _options.Epochs;
         var results = new List<EpochResult>();
 
@@ -231,7 +249,17 @@ public sealed class Trainer
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var output = _network.TrainForward(images.AsSpan(0, count * _network.InputSize), count);
-                var loss = Losses.SoftmaxCrossEntropy(output, labels.AsSpan(0, count), _network.OutputSize, gradient, _options.LabelSmoothing);
+                float loss;
+                if (Distillation is { } kd)
+                {
+                    kd.Teacher.Forward(images.AsSpan(0, count * _network.InputSize), teacherLogits.AsSpan(0, count * _network.OutputSize), count);
+                    loss = Losses.Distillation(output, teacherLogits.AsSpan(0, count * _network.OutputSize), labels.AsSpan(0, count), _network.OutputSize, gradient, kd.Temperature, kd.Alpha);
+                }
+                else
+                {
+                    loss = Losses.SoftmaxCrossEntropy(output, labels.AsSpan(0, count), _network.OutputSize, gradient, _options.LabelSmoothing);
+                }
+
                 if (!float.IsFinite(loss))
                 {
                     throw Diverged(loss, epoch, batchIndex + 1, iterator.BatchesPerEpoch, rate);
@@ -241,8 +269,10 @@ public sealed class Trainer
                 seen += count;
                 lossSum += loss * count;
                 _network.Backward(gradient, count);
+                BeforeUpdate?.Invoke(_network.Parameters);
                 rate = _schedule.At(_optimizer.Step, totalSteps);
                 _optimizer.Update(rate);
+                AfterUpdate?.Invoke();
                 batchIndex++;
                 Progress?.Report(new TrainingProgress(epoch, _options.Epochs, batchIndex, iterator.BatchesPerEpoch, (float)(lossSum / seen)));
             }
@@ -354,3 +384,9 @@ public sealed class Trainer
         return correct;
     }
 }
+
+/// <summary>Knowledge distillation settings: the teacher and the loss mix (see <see cref="Losses.Distillation"/>).</summary>
+/// <param name="Teacher">The teacher network (inference mode), e.g. the unpruned network.</param>
+/// <param name="Temperature">Softening temperature T.</param>
+/// <param name="Alpha">Weight of the teacher term.</param>
+public sealed record Distillation(INetwork Teacher, float Temperature = 4f, float Alpha = 0.5f);

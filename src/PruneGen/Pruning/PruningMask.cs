@@ -1,0 +1,147 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using PruneGen.Model;
+using PruneGen.Model.Pruning;
+
+namespace PruneGen.Pruning;
+
+/// <summary>The indices a plan removes from one parameter tensor, along its first two axes.</summary>
+/// <param name="Parameter">Full parameter name.</param>
+/// <param name="Shape">The base tensor's shape.</param>
+/// <param name="Rows">Removed indices along axis 0 (output channels / features), ascending.</param>
+/// <param name="Columns">Removed indices along axis 1 (input channels / features), ascending.</param>
+public sealed record ParameterCut(string Parameter, IReadOnlyList<int> Shape, int[] Rows, int[] Columns)
+{
+    /// <summary>Elements per index of axis 1 (the product of the dimensions after it).</summary>
+    public int Inner => Shape.Skip(2).Aggregate(1, (a, b) => a * b);
+}
+
+/// <summary>
+/// A plan applied as masks on the unpruned network: every parameter entry the plan removes is held at
+/// zero. A removed channel's producer rows, bias and BatchNorm γ/β are zero, so its activation after
+/// normalization is 0, and every consumer's input column for it is zero too, so nothing downstream can
+/// depend on it whatever the activation function does with 0. A removed residual block has its
+/// branch's last BatchNorm γ/β zeroed, so the block computes relu(x + 0) = x on its non-negative input.
+/// The masked network therefore computes exactly what the physically pruned one does — so an iterative
+/// search can try plans without compiling anything. Re-apply after each optimizer step when fine-tuning.
+/// </summary>
+public sealed class PruningMask
+{
+    private readonly ParameterCut[] _cuts;
+    private readonly string[] _silenced;
+
+    private PruningMask(PruningPlan plan, ParameterCut[] cuts, string[] silenced)
+    {
+        Plan = plan;
+        _cuts = cuts;
+        _silenced = silenced;
+    }
+
+    /// <summary>The plan the mask applies.</summary>
+    public PruningPlan Plan { get; }
+
+    /// <summary>What is cut from each parameter tensor (tensors the plan leaves whole are absent).</summary>
+    public IReadOnlyList<ParameterCut> Cuts => _cuts;
+
+    /// <summary>Builds the mask of <paramref name="plan"/> (which must be valid for <paramref name="graph"/>).</summary>
+    public static PruningMask Create(NetworkGraph graph, PruningPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(plan);
+        var groups = ChannelGroups.Analyze(graph);
+        var rows = new Dictionary<string, SortedSet<int>>(StringComparer.Ordinal);
+        var columns = new Dictionary<string, SortedSet<int>>(StringComparer.Ordinal);
+        foreach (var entry in plan.Groups)
+        {
+            var group = groups.Find(entry.Name) ?? throw new ArgumentException($"Plan group '{entry.Name}' is not a group of '{graph.Name}'; validate the plan first (PlanFile.Validate).", nameof(plan));
+            var kept = new HashSet<int>(entry.Kept);
+            var removed = Enumerable.Range(0, group.Channels).Where(c => !kept.Contains(c)).ToArray();
+            foreach (var slice in group.Slices)
+            {
+                var target = slice.Axis == 0 ? rows : columns;
+                if (!target.TryGetValue(slice.Parameter, out var set))
+                {
+                    set = new SortedSet<int>();
+                    target.Add(slice.Parameter, set);
+                }
+
+                foreach (var c in removed)
+                {
+                    for (var s = 0; s < slice.Width; s++)
+                    {
+                        set.Add(slice.Offset + (c * slice.Width) + s);
+                    }
+                }
+            }
+        }
+
+        var blocks = ResidualBlocks.Analyze(graph);
+        var silenced = new List<string>();
+        foreach (var b in plan.RemovedBlocks)
+        {
+            var block = blocks.FirstOrDefault(x => x.Name == b) ?? throw new ArgumentException($"Plan block '{b}' is not a residual block of '{graph.Name}'.", nameof(plan));
+            silenced.Add(block.ResidualNorm + ".weight");
+            silenced.Add(block.ResidualNorm + ".bias");
+        }
+
+        var cuts = new List<ParameterCut>();
+        foreach (var spec in graph.AllParameters)
+        {
+            var r = rows.TryGetValue(spec.Name, out var rs) ? rs.ToArray() : [];
+            var c = columns.TryGetValue(spec.Name, out var cs) ? cs.ToArray() : [];
+            if (r.Length > 0 || c.Length > 0)
+            {
+                cuts.Add(new ParameterCut(spec.Name, spec.Shape.ToArray(), r, c));
+            }
+        }
+
+        return new PruningMask(plan, cuts.ToArray(), silenced.ToArray());
+    }
+
+    /// <summary>Sets every removed entry of <paramref name="parameters"/> to zero (weights, biases and BatchNorm γ/β; running statistics are left alone — nothing reads them once γ is 0).</summary>
+    public void Apply(ParameterSet parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        foreach (var cut in _cuts)
+        {
+            var p = parameters[cut.Parameter];
+            if (!p.Spec.Trainable)
+            {
+                continue;
+            }
+
+            Zero(p.Data, cut);
+        }
+
+        foreach (var name in _silenced)
+        {
+            Array.Clear(parameters[name].Data);
+        }
+    }
+
+    /// <summary>Zeroes the removed entries of a tensor laid out like the parameter (data, gradient or optimizer state).</summary>
+    public static void Zero(Span<float> data, ParameterCut cut)
+    {
+        ArgumentNullException.ThrowIfNull(cut);
+        var d0 = cut.Shape[0];
+        var rowLength = data.Length / d0;
+        foreach (var r in cut.Rows)
+        {
+            data.Slice(r * rowLength, rowLength).Clear();
+        }
+
+        if (cut.Columns.Length > 0)
+        {
+            var inner = cut.Inner;
+            for (var r = 0; r < d0; r++)
+            {
+                var row = data.Slice(r * rowLength, rowLength);
+                foreach (var c in cut.Columns)
+                {
+                    row.Slice(c * inner, inner).Clear();
+                }
+            }
+        }
+    }
+}
