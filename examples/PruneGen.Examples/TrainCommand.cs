@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
@@ -9,13 +10,17 @@ using PruneGen.Checkpoints;
 using PruneGen.Data;
 using PruneGen.Examples.Networks;
 using PruneGen.Onnx;
+using PruneGen.Pruning;
 using PruneGen.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace PruneGen.Examples;
 
-/// <summary>Trains one of the reference networks on Fashion-MNIST and reports its accuracy and speed.</summary>
+/// <summary>
+/// The main job: trains one of the reference networks on Fashion-MNIST (or loads its checkpoint), reports its
+/// accuracy and speed, then prunes it, fine-tunes the pruned network and writes plans, pruned weights and a report.
+/// </summary>
 internal sealed class TrainCommand : Command<TrainCommand.Settings>
 {
     /// <summary>Command-line options; the defaults are the documented recipe for the VGG-style CNN.</summary>
@@ -27,9 +32,9 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public string Network { get; init; } = "vgg";
 
         [CommandOption("-e|--epochs <N>")]
-        [Description("Epochs (default 7).")]
-        [DefaultValue(7)]
-        public int Epochs { get; init; } = 7;
+        [Description("Training epochs (default 8).")]
+        [DefaultValue(8)]
+        public int Epochs { get; init; } = 8;
 
         [CommandOption("-b|--batch <N>")]
         [Description("Batch size (default 128).")]
@@ -68,22 +73,65 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("Continue from the checkpoint in the output directory.")]
         public bool Resume { get; init; }
 
+        [CommandOption("--checkpoint <FILE>")]
+        [Description("Load trained weights from this safetensors checkpoint instead of training.")]
+        public string? Checkpoint { get; init; }
+
+        [CommandOption("--no-prune")]
+        [Description("Only train (and report); skip pruning.")]
+        public bool NoPrune { get; init; }
+
+        [CommandOption("--criteria <LIST>")]
+        [Description("Importance criteria to prune with, comma-separated: l1 (default), l2, bn, taylor, fpgm, activation, apoz, random.")]
+        [DefaultValue("l1")]
+        public string Criteria { get; init; } = "l1";
+
+        [CommandOption("--macs-reduction <LIST>")]
+        [Description("MAC reduction factors, comma-separated (default 2: half the MACs).")]
+        [DefaultValue("2")]
+        public string MacsReductions { get; init; } = "2";
+
+        [CommandOption("--global")]
+        [Description("Rank channels across layers (global allocation) instead of pruning every layer by the same ratio.")]
+        public bool GlobalAllocation { get; init; }
+
+        [CommandOption("--finetune-epochs <N>")]
+        [Description("Fine-tuning epochs after pruning (default 2).")]
+        [DefaultValue(2)]
+        public int FineTuneEpochs { get; init; } = 2;
+
+        [CommandOption("--finetune-lr <RATE>")]
+        [Description("Peak fine-tuning learning rate (cosine to 0; default 0.01).")]
+        [DefaultValue(0.01f)]
+        public float FineTuneLearningRate { get; init; } = 0.01f;
+
+        [CommandOption("--distill")]
+        [Description("Fine-tune with knowledge distillation from the unpruned network.")]
+        public bool Distill { get; init; }
+
+        [CommandOption("--sensitivity")]
+        [Description("Also run a sensitivity analysis (each group pruned alone at 25/50/75 %) for the report.")]
+        public bool Sensitivity { get; init; }
+
         public override ValidationResult Validate() =>
             Epochs < 1 || Batch < 1 ? ValidationResult.Error("--epochs and --batch must be at least 1.")
             : LearningRate <= 0 ? ValidationResult.Error("--lr must be positive.")
             : ValidationResult.Success();
     }
 
+    /// <summary>A new instance of the reference network called <paramref name="name"/>.</summary>
+    internal static ITrainableNetwork CreateNetwork(string name) => name.ToUpperInvariant() switch
+    {
+        "VGG" => new VggNet(),
+        "RESNET" => new TinyResNet(),
+        "LENET5" => new LeNet5(),
+        "MLP" => new Mlp(),
+        _ => throw new ArgumentException($"Unknown network '{name}'; use vgg, resnet, lenet5 or mlp."),
+    };
+
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        ITrainableNetwork network = settings.Network.ToUpperInvariant() switch
-        {
-            "VGG" => new VggNet(),
-            "RESNET" => new TinyResNet(),
-            "LENET5" => new LeNet5(),
-            "MLP" => new Mlp(),
-            _ => throw new ArgumentException($"Unknown network '{settings.Network}'; use vgg, resnet, lenet5 or mlp."),
-        };
+        var network = CreateNetwork(settings.Network);
 
         var data = FashionMnist.Load(settings.Data);
         var train = settings.TrainSamples is { } n ? data.Train.Slice(0, Math.Min(n, data.Train.Count)) : data.Train;
@@ -96,12 +144,48 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         AnsiConsole.Write(Summary(network));
         AnsiConsole.MarkupLineInterpolated($"SIMD: {Kernels.Simd.Level}, kernel threads: {Kernels.WorkerPool.Workers}");
 
+        Directory.CreateDirectory(settings.Output);
+        var name = settings.Network.ToLowerInvariant();
+        if (settings.Checkpoint is { } trainedWeights)
+        {
+            Checkpoint.Load(network, trainedWeights);
+            AnsiConsole.MarkupLineInterpolated($"Loaded trained weights from {trainedWeights}; skipping training.");
+        }
+        else
+        {
+            Train(network, settings, train, data.Test, name, cancellationToken);
+        }
+
+        var final = Trainer.Evaluate(network, data.Test);
+        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[bold green]Test accuracy {final.Accuracy:P2}[/] (loss {final.Loss:F4}) of the unpruned {network.Graph.Name}.");
+        ReportLatency(network);
+        if (settings.NoPrune)
+        {
+            return 0;
+        }
+
+        var results = PruneStage.Run(network, settings, train, data.Test, final.Accuracy, cancellationToken);
+        IReadOnlyList<SensitivityPoint> sensitivity = [];
+        if (settings.Sensitivity)
+        {
+            var trained = CreateNetwork(settings.Network);
+            Checkpoint.Load(trained, settings.Checkpoint ?? Path.Combine(settings.Output, name + ".safetensors"));
+            sensitivity = Pruning.Sensitivity.Analyze(trained, Importance.Parse(settings.Criteria.Split(',')[0]), data.Test, [0.25, 0.5, 0.75], train.Slice(0, Math.Min(train.Count, 1024)),
+                p => AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  sensitivity {p.Group} at {p.Ratio:P0}: {p.Accuracy:P2}"));
+        }
+
+        var report = PruningReport.Write(settings.Output, network, final.Accuracy, results, sensitivity, "dotnet run -c Release --project examples/PruneGen.Examples -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+        AnsiConsole.MarkupLineInterpolated($"Report: {report}; plans and pruned weights in {settings.Output}");
+        return 0;
+    }
+
+    /// <summary>Trains from He initialization with the documented recipe; saves the checkpoint and an ONNX export.</summary>
+    private static void Train(ITrainableNetwork network, Settings settings, Dataset train, Dataset test, string name, CancellationToken cancellationToken)
+    {
         Initializer.HeUniform(network, settings.Seed);
         var optimizer = new Sgd(network.Parameters, momentum: 0.9f, nesterov: true) { WeightDecay = settings.WeightDecay };
         var stepsPerEpoch = Math.Max(1, train.Count / settings.Batch);
         var schedule = LearningRateSchedule.Warmup(stepsPerEpoch, LearningRateSchedule.Cosine(settings.LearningRate));
-        Directory.CreateDirectory(settings.Output);
-        var name = settings.Network.ToLowerInvariant();
         var checkpoint = Path.Combine(settings.Output, name + ".safetensors");
         var options = new TrainingOptions
         {
@@ -113,18 +197,14 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
 
         var interactive = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         var results = interactive
-            ? TrainWithProgressBar(network, optimizer, schedule, options, settings, train, data.Test, checkpoint, cancellationToken)
-            : TrainWithPlainLines(network, optimizer, schedule, options, settings, train, data.Test, checkpoint, cancellationToken);
+            ? TrainWithProgressBar(network, optimizer, schedule, options, settings, train, test, checkpoint, cancellationToken)
+            : TrainWithPlainLines(network, optimizer, schedule, options, settings, train, test, checkpoint, cancellationToken);
 
-        var final = Trainer.Evaluate(network, data.Test);
         var onnx = Path.Combine(settings.Output, name + ".onnx");
         OnnxExporter.Save(network, onnx);
         var totalSeconds = results.Sum(r => r.Seconds);
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-            $"[bold green]Test accuracy {final.Accuracy:P2}[/] (loss {final.Loss:F4}) after {settings.Epochs} epochs; training took {totalSeconds:F0} s ({(results.Count == 0 ? 0 : results.Average(r => r.ImagesPerSecond)):F0} img/s).");
-        AnsiConsole.MarkupLineInterpolated($"Checkpoint: {checkpoint}; ONNX: {onnx}");
-        ReportLatency(network);
-        return 0;
+            $"Trained {settings.Epochs} epochs in {totalSeconds:F0} s ({(results.Count == 0 ? 0 : results.Average(r => r.ImagesPerSecond)):F0} img/s). Checkpoint: {checkpoint}; ONNX: {onnx}");
     }
 
     private static System.Collections.Generic.IReadOnlyList<EpochResult> TrainWithPlainLines(ITrainableNetwork network, Optimizer optimizer, LearningRateSchedule schedule, TrainingOptions options, Settings settings, Dataset train, Dataset test, string checkpoint, CancellationToken cancellationToken)

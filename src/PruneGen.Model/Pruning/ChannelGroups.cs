@@ -55,11 +55,6 @@ public static class ChannelGroups
     /// <summary>The groups of <paramref name="graph"/>, in the order of their first producer; the network input's group (never prunable) comes first.</summary>
     public static EquatableArray<ChannelGroup> Analyze(NetworkGraph graph)
     {
-        if (graph is null)
-        {
-            throw new ArgumentNullException(nameof(graph));
-        }
-
         return new EquatableArray<ChannelGroup>(new Analysis(graph).Run());
     }
 

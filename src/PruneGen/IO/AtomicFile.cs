@@ -4,7 +4,7 @@ using System.IO;
 namespace PruneGen.IO;
 
 /// <summary>Replaces a file atomically: write a temporary file beside it, flush it to disk, rename it over the target.</summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     /// <summary>
     /// Writes <paramref name="path"/> through <paramref name="write"/>. If anything fails, the temporary file is

@@ -211,7 +211,7 @@ public abstract class Importance
     /// <inheritdoc />
     public override string ToString() => Name;
 
-    /// <summary>The values of the slice of channel <paramref name="c"/>: every element of <paramref name="data"/> the channel owns.</summary>
+    /// <summary>The flat indices, in a tensor of shape <paramref name="shape"/>, of every element channel <paramref name="c"/> owns in <paramref name="slice"/>.</summary>
     protected static IEnumerable<int> Indices(ChannelSlice slice, IReadOnlyList<int> shape, int c)
     {
         ArgumentNullException.ThrowIfNull(slice);

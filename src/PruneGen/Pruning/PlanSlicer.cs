@@ -4,6 +4,7 @@ using System.Linq;
 using PruneGen.Checkpoints;
 using PruneGen.Model;
 using PruneGen.Model.Pruning;
+using PruneGen.Training;
 
 namespace PruneGen.Pruning;
 

@@ -1,4 +1,5 @@
 using PruneGen.Data;
+using PruneGen.Pruning;
 using PruneGen.Training;
 
 namespace PruneGen.Tests.Readme;
@@ -44,6 +45,50 @@ public class ReadmeExamplesTests
             Assert.True(File.Exists(Path.Combine(dir, "small.safetensors")));
             Assert.True(File.Exists(Path.Combine(dir, "small.onnx")));
             Assert.Equal(1, ReadmeShapeChecks.Check);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void PruningExampleRuns()
+    {
+        var dir = Directory.CreateTempSubdirectory("prunegen-readme").FullName;
+        try
+        {
+            var data = FashionMnist.LoadEmbeddedSubset();
+            var train = data.Train.Slice(0, 640);
+            var test = data.Test.Slice(0, 256);
+            var net = new SmallCnn();
+            Initializer.HeUniform(net, seed: 1);
+            new Trainer(net, new Sgd(net.Parameters), LearningRateSchedule.Constant(0.05f), new TrainingOptions { Epochs = 1, BatchSize = 64 }).Fit(train);
+
+            // The README's pruning example.
+            var plan = Pruner.Plan(net, new PruningOptions
+            {
+                Criterion = Importance.Taylor,
+                Calibration = data.Train.Slice(0, 512),
+                Allocation = new AllocationOptions { Target = PruningTarget.MacsReduction(2) },
+            });
+            var mask = PruningMask.Create(net.Graph, plan);
+            mask.Apply(net.Parameters);
+            var sgd = new Sgd(net.Parameters, momentum: 0.9f, nesterov: true);
+            var fineTune = new Trainer(net, sgd, LearningRateSchedule.Cosine(0.01f), new TrainingOptions { Epochs = 1, BatchSize = 64 })
+            {
+                AfterUpdate = () => mask.Apply(net.Parameters),
+            };
+            fineTune.Fit(train, test);
+            PlanFile.Write(Path.Combine(dir, "small.plan.json"), plan);
+            PlanSlicer.Slice(net, plan).Save(Path.Combine(dir, "small.pruned.safetensors"));
+
+            Assert.True(plan.Summary!.Macs <= SmallCnn.TotalMacs / 2);
+            Assert.Equal(plan, PlanFile.Load(Path.Combine(dir, "small.plan.json"), net));
+            var removed = Enumerable.Range(0, 32).Except(plan.Group("conv1")!.Kept).ToArray();
+            Assert.NotEmpty(removed);
+            Assert.All(removed, c => Assert.True(net.Conv1Weight.Data.AsSpan(c * 9, 9).IndexOfAnyExcept(0f) < 0));
+            Assert.True(File.Exists(Path.Combine(dir, "small.pruned.safetensors")));
         }
         finally
         {
