@@ -465,7 +465,8 @@ internal static class NetworkEmitter
         };
         var cost = l.Macs > 0 || l.TrainableParameterCount > 0 ? $"; {N(l.TrainableParameterCount)} params, {N(l.Macs)} MACs" : string.Empty;
         var block = l.Block is null ? string.Empty : $" [block {l.Block}]";
-        return $"{l.Kind} {from} → {l.OutputShape}{extra}{cost}{block}";
+        var pruned = l.IsPruned ? $" (pruned from {l.BaseChannels} {(l.OutputShape.Flat ? "features" : "channels")})" : string.Empty;
+        return $"{l.Kind} {from} → {l.OutputShape}{pruned}{extra}{cost}{block}";
     }
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
