@@ -196,4 +196,19 @@ public static class DiagnosticIds
 
     /// <summary>Layer attributes on a class without <c>[Network]</c>, or a network class that is generic or nested.</summary>
     public const string InvalidNetworkClass = "PG0016";
+
+    /// <summary>A channel override names a layer the network does not have (or one inside a removed block).</summary>
+    public const string OverrideUnknownLayer = "PG0017";
+
+    /// <summary>A channel override names a layer whose width is not its own to set (not a Conv2D or Dense, or a depthwise convolution).</summary>
+    public const string OverrideNotPrunable = "PG0018";
+
+    /// <summary>A channel override keeps fewer than 1 or more than the declared channels.</summary>
+    public const string OverrideChannelsOutOfRange = "PG0019";
+
+    /// <summary>A removed block is not a residual block of the network.</summary>
+    public const string RemovedBlockUnknown = "PG0020";
+
+    /// <summary>A removed block has a projection shortcut (only identity-shortcut blocks can be removed).</summary>
+    public const string RemovedBlockHasProjection = "PG0021";
 }

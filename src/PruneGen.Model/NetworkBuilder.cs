@@ -28,9 +28,56 @@ public static class NetworkBuilder
     public const float BatchNormEpsilon = 1e-5f;
 
     /// <summary>Builds the graph of <paramref name="declaration"/>.</summary>
-    public static BuildResult Build(NetworkDeclaration declaration)
+    public static BuildResult Build(NetworkDeclaration declaration) => Build(declaration, null);
+
+    /// <summary>
+    /// Builds the graph of <paramref name="declaration"/> with <paramref name="overrides"/> applied: the
+    /// pruned network. After macro expansion, each convolution (not depthwise) or dense layer named in
+    /// <see cref="NetworkOverrides.Channels"/> produces that many channels or units, and every layer
+    /// downstream (BatchNorm, pooling, flatten → dense inputs, adds, concat offsets, depthwise groups)
+    /// reshapes with it, so parameter shapes and MACs follow. Each residual block keeps the shortcut it
+    /// has in the base network (a projection exists iff it exists there); a block named in
+    /// <see cref="NetworkOverrides.RemovedBlocks"/> is skipped, and whatever read its output reads its
+    /// input instead. Every <see cref="LayerNode.BaseChannels"/> is the layer's width in the base network.
+    /// Errors in the overrides have <see cref="GraphError.DeclarationIndex"/> −1 (they belong to no attribute).
+    /// </summary>
+    /// <param name="declaration">The base network as declared.</param>
+    /// <param name="overrides">How the pruned network differs from it; null or empty for the base network.</param>
+    public static BuildResult Build(NetworkDeclaration declaration, NetworkOverrides? overrides)
     {
-        var state = new State(declaration);
+        if (overrides is null || overrides.IsEmpty)
+        {
+            return Finish(declaration, new State(declaration, null, null));
+        }
+
+        // The base network decides which blocks have a projection and what "un-pruned" means.
+        var baseResult = Build(declaration, null);
+        if (baseResult.Graph is null)
+        {
+            return baseResult;
+        }
+
+        var state = new State(declaration, overrides, baseResult.Graph);
+        var result = Finish(declaration, state);
+        if (result.Graph is null)
+        {
+            return result;
+        }
+
+        var nodes = new LayerNode[result.Graph.Layers.Count];
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            var node = result.Graph.Layers[i];
+            nodes[i] = baseResult.Graph.Find(node.Name) is { } b && b.OutputShape.Channels != node.OutputShape.Channels
+                ? node with { BaseChannels = b.OutputShape.Channels }
+                : node;
+        }
+
+        return result with { Graph = result.Graph with { Layers = new EquatableArray<LayerNode>(nodes) } };
+    }
+
+    private static BuildResult Finish(NetworkDeclaration declaration, State state)
+    {
         state.Run();
         var errors = new EquatableArray<GraphError>(state.Errors.ToArray());
         if (state.Errors.Count > 0)
@@ -43,13 +90,19 @@ public static class NetworkBuilder
     }
 
     /// <summary>Builds the graph and throws if the declaration is invalid (for the runtime, where the generator already validated it).</summary>
-    public static NetworkGraph BuildOrThrow(NetworkDeclaration declaration)
+    public static NetworkGraph BuildOrThrow(NetworkDeclaration declaration) => BuildOrThrow(declaration, null);
+
+    /// <summary>
+    /// Builds the graph with <paramref name="overrides"/> applied (see <see cref="Build(NetworkDeclaration, NetworkOverrides?)"/>)
+    /// and throws <see cref="InvalidOperationException"/> listing every error if the declaration or the overrides are invalid.
+    /// </summary>
+    public static NetworkGraph BuildOrThrow(NetworkDeclaration declaration, NetworkOverrides? overrides)
     {
-        var result = Build(declaration);
+        var result = Build(declaration, overrides);
         if (result.Graph is null)
         {
             var sb = new StringBuilder();
-            sb.Append("Network '").Append(declaration.Name).Append("' is invalid:");
+            sb.Append("Network '").Append(declaration.Name).Append(overrides is null || overrides.IsEmpty ? "' is invalid:" : "' with these overrides is invalid:");
             foreach (var e in result.Errors)
             {
                 sb.Append(' ').Append(e.Id).Append(": ").Append(e.Message);
@@ -130,11 +183,20 @@ public static class NetworkBuilder
         private readonly Dictionary<string, string> _identifiers = new(StringComparer.Ordinal);
         private readonly HashSet<int> _poisoned = new();
         private readonly Dictionary<string, int> _autoCounters = new(StringComparer.Ordinal);
+        private readonly NetworkOverrides? _overrides;
+        private readonly NetworkGraph? _base;
+        private readonly Dictionary<string, int> _channels = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
         private int _previous = -1;
 
-        public State(NetworkDeclaration declaration)
+        /// <param name="declaration">The network as declared.</param>
+        /// <param name="overrides">Pruning overrides, or null for the base network.</param>
+        /// <param name="baseGraph">The base network's graph (required with overrides): its shortcuts and widths are the reference.</param>
+        public State(NetworkDeclaration declaration, NetworkOverrides? overrides, NetworkGraph? baseGraph)
         {
             _declaration = declaration;
+            _overrides = overrides;
+            _base = baseGraph;
             InputShape = new TensorShape(declaration.InputChannels, declaration.InputHeight, declaration.InputWidth, declaration.FlatInput);
         }
 
@@ -161,9 +223,18 @@ public static class NetworkBuilder
                 return;
             }
 
+            if (_overrides is not null && !CheckOverrides(_overrides))
+            {
+                return;
+            }
+
             foreach (var layer in d.Layers)
             {
-                if (layer.Kind == LayerKind.ResidualBlock)
+                if (layer.Kind == LayerKind.ResidualBlock && _removed.Contains(layer.Name))
+                {
+                    RemoveResidualBlock(layer);
+                }
+                else if (layer.Kind == LayerKind.ResidualBlock)
                 {
                     AddResidualBlock(layer);
                 }
@@ -172,6 +243,117 @@ public static class NetworkBuilder
                     AddLayer(layer, block: null);
                 }
             }
+
+            if (Nodes.Count == 0 && _removed.Count > 0)
+            {
+                Errors.Add(new GraphError(DiagnosticIds.EmptyNetwork, -1,
+                    $"Network '{d.Name}' has no layers left once its removed blocks are skipped; keep at least one layer."));
+            }
+        }
+
+        /// <summary>
+        /// Checks the overrides against the base network and indexes them. A channel override must name a
+        /// convolution (not depthwise) or dense layer of the base network, outside any removed block, with
+        /// between 1 and its declared width; a removed block must be a residual block with an identity shortcut.
+        /// </summary>
+        private bool CheckOverrides(NetworkOverrides overrides)
+        {
+            var g = _base!;
+            var network = _declaration.Name;
+            var before = Errors.Count;
+            void Fail(string id, string message) => Errors.Add(new GraphError(id, -1, message));
+
+            var blocks = new List<string>();
+            foreach (var l in _declaration.Layers)
+            {
+                if (l.Kind == LayerKind.ResidualBlock)
+                {
+                    blocks.Add(l.Name);
+                }
+            }
+
+            foreach (var b in overrides.RemovedBlocks)
+            {
+                if (!blocks.Contains(b))
+                {
+                    Fail(DiagnosticIds.RemovedBlockUnknown, blocks.Count == 0
+                        ? $"Network '{network}' has no residual blocks, so block '{b}' cannot be removed; remove it from the removed blocks."
+                        : $"Removed block '{b}' is not a residual block of network '{network}' (its blocks are {string.Join(", ", blocks)}); name one of them or drop it from the removed blocks.");
+                }
+                else if (g.Find($"{b}.proj") is { } proj && proj.Block == b)
+                {
+                    Fail(DiagnosticIds.RemovedBlockHasProjection, $"Residual block '{b}' of network '{network}' has a projection shortcut (it changes the stride or the channels), so removing it would change the shape its successors read; keep the block (prune its channels instead) or remove only blocks with an identity shortcut.");
+                }
+                else if (!_removed.Add(b))
+                {
+                    Fail(DiagnosticIds.InvalidArgument, $"Residual block '{b}' is listed twice in the removed blocks of network '{network}'; list it once.");
+                }
+            }
+
+            foreach (var o in overrides.Channels)
+            {
+                var node = g.Find(o.Layer);
+                if (node is null || node.Block is { } owner && _removed.Contains(owner))
+                {
+                    Fail(DiagnosticIds.OverrideUnknownLayer, node is null
+                        ? $"Channel override names layer '{o.Layer}', which is not a layer of network '{network}'; use an expanded layer name from its graph (e.g. a residual block's '{{block}}.conv1') or drop the override."
+                        : $"Channel override names layer '{o.Layer}', which belongs to residual block '{node.Block}', removed from network '{network}'; drop the override or keep the block.");
+                    continue;
+                }
+
+                var depthwise = false;
+                foreach (var l in _declaration.Layers)
+                {
+                    depthwise |= l.Name == o.Layer && l.Kind == LayerKind.DepthwiseConv2D;
+                }
+
+                if (node.Kind is not (LayerKind.Conv2D or LayerKind.Dense) || depthwise)
+                {
+                    Fail(DiagnosticIds.OverrideNotPrunable, depthwise
+                        ? $"Channel override names depthwise convolution '{o.Layer}' of network '{network}'; its channels follow its input's, so override the layer that produces its input instead."
+                        : $"Channel override names {node.Kind} layer '{o.Layer}' of network '{network}'; only Conv2D and Dense layers set their own width (the others follow their input), so override the convolution or dense layer that produces its input instead.");
+                    continue;
+                }
+
+                var size = node.OutputShape.Channels;
+                var unit = node.Kind == LayerKind.Dense ? "units" : "output channels";
+                if (o.Channels < 1 || o.Channels > size)
+                {
+                    Fail(DiagnosticIds.OverrideChannelsOutOfRange, $"Channel override gives {node.Kind} layer '{o.Layer}' of network '{network}' {o.Channels} {unit}; it declares {size}, so keep between 1 and {size}.");
+                    continue;
+                }
+
+                if (_channels.ContainsKey(o.Layer))
+                {
+                    Fail(DiagnosticIds.InvalidArgument, $"Layer '{o.Layer}' has more than one channel override in network '{network}'; give it one.");
+                    continue;
+                }
+
+                _channels.Add(o.Layer, o.Channels);
+            }
+
+            return Errors.Count == before;
+        }
+
+        /// <summary>A removed residual block: its output name (<c>{block}.relu</c>) and the layers after it read the block's input.</summary>
+        private void RemoveResidualBlock(LayerDeclaration block)
+        {
+            var input = block.Inputs.Count > 0 ? block.Inputs[0] : PreviousName;
+            var inputIndex = -1;
+            if (input != InputName)
+            {
+                // The base network built, so the input resolves (possibly to a removed block's input).
+                inputIndex = _byName[input];
+            }
+
+            _byName[$"{block.Name}.relu"] = inputIndex;
+            _previous = inputIndex;
+        }
+
+        /// <summary>The output width a convolution or dense layer produces: its override, else <paramref name="declared"/>.</summary>
+        private int Width(string name, int declared)
+        {
+            return _channels.TryGetValue(name, out var channels) ? channels : declared;
         }
 
         /// <summary>
@@ -245,7 +427,10 @@ public static class NetworkBuilder
             AddLayer(Prim("conv2", LayerKind.Conv2D, none, block.Size, 3, 1, 1), b);
             AddLayer(Prim("bn2", LayerKind.BatchNorm, none), b);
             var shortcut = input;
-            if (stride != 1 || inShape.Channels != block.Size)
+
+            // With overrides, the base network decides: pruning never adds or drops a projection.
+            var projection = _base is null ? stride != 1 || inShape.Channels != block.Size : _base.Find($"{b}.proj") is { } proj && proj.Block == b;
+            if (projection)
             {
                 AddLayer(Prim("proj", LayerKind.Conv2D, new[] { input }, block.Size, 1, stride, 0), b);
                 AddLayer(Prim("proj_bn", LayerKind.BatchNorm, none), b);
@@ -448,12 +633,13 @@ public static class NetworkBuilder
                         return null;
                     }
 
-                    output = new TensorShape(l.Size, 1, 1, true);
-                    macs = (long)x.Size * l.Size;
-                    parameters.Add(Param(name, "weight", true, l.Size, x.Size));
+                    var units = Width(name, l.Size);
+                    output = new TensorShape(units, 1, 1, true);
+                    macs = (long)x.Size * units;
+                    parameters.Add(Param(name, "weight", true, units, x.Size));
                     if (bias)
                     {
-                        parameters.Add(Param(name, "bias", true, l.Size));
+                        parameters.Add(Param(name, "bias", true, units));
                     }
 
                     break;
@@ -468,7 +654,7 @@ public static class NetworkBuilder
 
                         var depthwise = kind == LayerKind.DepthwiseConv2D;
                         var multiplier = depthwise ? (l.Size == 0 ? 1 : l.Size) : 0;
-                        var outChannels = depthwise ? x.Channels * multiplier : l.Size;
+                        var outChannels = depthwise ? x.Channels * multiplier : Width(name, l.Size);
                         groups = depthwise ? x.Channels : l.Groups;
                         kernel = l.Kernel;
                         stride = l.Stride == 0 ? 1 : l.Stride;

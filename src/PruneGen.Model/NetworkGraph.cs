@@ -89,6 +89,24 @@ public sealed record LayerNode(
         }
     }
 
+    private readonly int _baseChannels;
+
+    /// <summary>
+    /// The layer's output channels (or features) in the un-pruned base network: equal to
+    /// <see cref="OutputShape"/>'s channels unless the graph was built with <see cref="NetworkOverrides"/>
+    /// that narrowed this layer or a layer it follows (generated code says "pruned from N").
+    /// </summary>
+    public int BaseChannels
+    {
+        get => _baseChannels > 0 ? _baseChannels : OutputShape.Channels;
+
+        // Stored only when it differs, so an un-pruned node equals the same node of the base graph.
+        init => _baseChannels = value == OutputShape.Channels ? 0 : value;
+    }
+
+    /// <summary>Whether pruning narrowed this layer's output (<see cref="BaseChannels"/> is larger than its channels).</summary>
+    public bool IsPruned => BaseChannels != OutputShape.Channels;
+
     /// <summary>Whether the layer writes nothing of its own and reuses its input's memory (flatten, dropout at inference).</summary>
     public bool IsAlias => Kind is LayerKind.Flatten or LayerKind.Dropout;
 }

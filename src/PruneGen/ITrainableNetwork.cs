@@ -27,4 +27,16 @@ public interface ITrainableNetwork : INetwork
     /// to each <see cref="ParameterTensor.Gradient"/> (call <see cref="ParameterSet.ZeroGradients"/> first).
     /// </summary>
     void Backward(ReadOnlySpan<float> outputGradient, int batch);
+
+    /// <summary>
+    /// The output of layer <paramref name="layer"/> from the last <see cref="TrainForward"/>: batch ×
+    /// that layer's output size floats (NCHW), in training mode (BatchNorm on batch statistics, dropout
+    /// masks applied), valid until the next <see cref="TrainForward"/>. A flatten layer returns the data
+    /// it aliases; <c>−1</c> returns the network input as <see cref="TrainForward"/> saw it. No allocation.
+    /// The pruning engine reads it for activation-based importance (mean activation, APoZ) and block influence.
+    /// </summary>
+    /// <param name="layer">The layer's index in <see cref="INetwork.Graph"/>'s <see cref="Model.NetworkGraph.Layers"/>, or −1 for the network input.</param>
+    /// <exception cref="InvalidOperationException"><see cref="TrainForward"/> has not run yet.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layer"/> is not −1 or a layer index.</exception>
+    ReadOnlySpan<float> TrainingActivation(int layer);
 }

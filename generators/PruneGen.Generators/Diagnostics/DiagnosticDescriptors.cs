@@ -59,6 +59,21 @@ internal static class DiagnosticDescriptors
     /// <summary>PG0016.</summary>
     public static readonly DiagnosticDescriptor InvalidNetworkClass = Rule(DiagnosticIds.InvalidNetworkClass, "Invalid network class");
 
+    /// <summary>PG0017.</summary>
+    public static readonly DiagnosticDescriptor OverrideUnknownLayer = Rule(DiagnosticIds.OverrideUnknownLayer, "Channel override names an unknown layer");
+
+    /// <summary>PG0018.</summary>
+    public static readonly DiagnosticDescriptor OverrideNotPrunable = Rule(DiagnosticIds.OverrideNotPrunable, "Channel override names a layer that does not set its own width");
+
+    /// <summary>PG0019.</summary>
+    public static readonly DiagnosticDescriptor OverrideChannelsOutOfRange = Rule(DiagnosticIds.OverrideChannelsOutOfRange, "Channel override out of range");
+
+    /// <summary>PG0020.</summary>
+    public static readonly DiagnosticDescriptor RemovedBlockUnknown = Rule(DiagnosticIds.RemovedBlockUnknown, "Removed block is not a residual block");
+
+    /// <summary>PG0021.</summary>
+    public static readonly DiagnosticDescriptor RemovedBlockHasProjection = Rule(DiagnosticIds.RemovedBlockHasProjection, "Removed block has a projection shortcut");
+
     /// <summary>The descriptor for <paramref name="id"/>.</summary>
     public static DiagnosticDescriptor Get(string id) => ById.TryGetValue(id, out var d) ? d : InternalError;
 

@@ -58,6 +58,7 @@ internal static class NetworkEmitter
         w.Line($"public ulong DropoutState {{ get => {fail}; set => {fail}; }}");
         w.Line($"public global::System.ReadOnlySpan<float> TrainForward(global::System.ReadOnlySpan<float> input, int batch) => {fail};");
         w.Line($"public void Backward(global::System.ReadOnlySpan<float> outputGradient, int batch) => {fail};");
+        w.Line($"public global::System.ReadOnlySpan<float> TrainingActivation(int layer) => {fail};");
         w.Close();
     }
 
@@ -388,6 +389,8 @@ internal static class NetworkEmitter
         w.Close();
         w.Line();
 
+        EmitTrainingActivation(w, spec, g, c, plan);
+
         w.Line("/// <summary>Backward pass of the last <see cref=\"TrainForward\"/>: adds ∂loss/∂parameter to every parameter's Gradient, given ∂loss/∂output.</summary>");
         w.Open("public void Backward(global::System.ReadOnlySpan<float> outputGradient, int batch)");
         w.Line($"if (batch != _trainedBatch) throw new global::System.InvalidOperationException($\"{spec.ClassName}.Backward: batch {{batch}} does not match the last TrainForward ({{_trainedBatch}}); call TrainForward first.\");");
@@ -410,6 +413,44 @@ internal static class NetworkEmitter
         w.Line();
     }
 
+    /// <summary>
+    /// <c>TrainingActivation(layer)</c>: where the last <c>TrainForward</c> left each layer's output, as one
+    /// switch over constant (offset, size) pairs per sample; an alias (flatten) answers with the memory
+    /// it aliases, the network input with the copy kept at the start of the workspace.
+    /// </summary>
+    private static void EmitTrainingActivation(CodeWriter w, NetworkSpec spec, NetworkGraph g, ForwardContext c, MemoryPlan plan)
+    {
+        int Offset(int index)
+        {
+            while (index >= 0 && c.IsAlias(g.Layers[index]))
+            {
+                index = g.Layers[index].Inputs[0];
+            }
+
+            return index < 0 ? 0 : plan.Activations[index];
+        }
+
+        var last = g.Layers.Count - 1;
+        w.Line("/// <inheritdoc />");
+        w.Open("public global::System.ReadOnlySpan<float> TrainingActivation(int layer)");
+        w.Line($"if (_trainedBatch == 0) throw new global::System.InvalidOperationException(\"{spec.ClassName}.TrainingActivation: TrainForward has not run yet; call TrainForward first.\");");
+        w.Line("// Per sample: (offset in the training workspace, floats), from the memory plan above.");
+        w.Line("var (offset, size) = layer switch");
+        w.Line("{");
+        w.Line($"    -1 => (0, {g.InputShape.Size}), // {NetworkBuilder.InputName} (the copy TrainForward keeps)");
+        foreach (var l in g.Layers)
+        {
+            var alias = c.IsAlias(l) ? $", aliases {(l.Inputs[0] < 0 ? NetworkBuilder.InputName : g.Layers[l.Inputs[0]].Name)}" : string.Empty;
+            w.Line($"    {l.Index} => ({Offset(l.Index)}, {l.OutputShape.Size}), // {l.Name}: {l.OutputShape}{alias}");
+        }
+
+        w.Line($"    _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"{spec.ClassName}.TrainingActivation: layer must be an index in Graph.Layers (0 to {last}), or -1 for the network input.\"),");
+        w.Line("};");
+        w.Line("return global::System.MemoryExtensions.AsSpan(_trainingWorkspace, _trainedBatch * offset, _trainedBatch * size);");
+        w.Close();
+        w.Line();
+    }
+
     /// <summary>One line describing a layer: kind, shapes, hyper-parameters, costs.</summary>
     private static string Describe(LayerNode l, NetworkGraph g)
     {
@@ -424,7 +465,8 @@ internal static class NetworkEmitter
         };
         var cost = l.Macs > 0 || l.TrainableParameterCount > 0 ? $"; {N(l.TrainableParameterCount)} params, {N(l.Macs)} MACs" : string.Empty;
         var block = l.Block is null ? string.Empty : $" [block {l.Block}]";
-        return $"{l.Kind} {from} → {l.OutputShape}{extra}{cost}{block}";
+        var pruned = l.IsPruned ? $" (pruned from {l.BaseChannels} {(l.OutputShape.Flat ? "features" : "channels")})" : string.Empty;
+        return $"{l.Kind} {from} → {l.OutputShape}{pruned}{extra}{cost}{block}";
     }
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);

@@ -827,6 +827,48 @@ public partial class AllLayerKinds : global::PruneGen.ITrainableNetwork
         return softmax1Out;
     }
 
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<float> TrainingActivation(int layer)
+    {
+        if (_trainedBatch == 0) throw new global::System.InvalidOperationException("AllLayerKinds.TrainingActivation: TrainForward has not run yet; call TrainForward first.");
+        // Per sample: (offset in the training workspace, floats), from the memory plan above.
+        var (offset, size) = layer switch
+        {
+            -1 => (0, 576), // input (the copy TrainForward keeps)
+            0 => (576, 1152), // stem: 8×12×12
+            1 => (1728, 1152), // stem_bn: 8×12×12
+            2 => (2880, 1152), // leaky_relu1: 8×12×12
+            3 => (4032, 2304), // dw: 16×12×12
+            4 => (6336, 1152), // pw: 8×12×12
+            5 => (7488, 1152), // branch: 8×12×12
+            6 => (8640, 1152), // tanh1: 8×12×12
+            7 => (9792, 1152), // sum: 8×12×12
+            8 => (10944, 2304), // cat: 16×12×12
+            9 => (13248, 576), // avgpool1: 16×6×6
+            10 => (13824, 400), // maxpool1: 16×5×5
+            11 => (14224, 144), // res.conv1: 16×3×3
+            12 => (14368, 144), // res.bn1: 16×3×3
+            13 => (14512, 144), // res.relu1: 16×3×3
+            14 => (14656, 144), // res.conv2: 16×3×3
+            15 => (14800, 144), // res.bn2: 16×3×3
+            16 => (14944, 144), // res.proj: 16×3×3
+            17 => (15088, 144), // res.proj_bn: 16×3×3
+            18 => (15232, 144), // res.add: 16×3×3
+            19 => (15376, 144), // res.relu: 16×3×3
+            20 => (15520, 16), // gap1: 16
+            21 => (15536, 32), // fc: 32
+            22 => (15568, 32), // fc_bn: 32
+            23 => (15600, 32), // sigmoid1: 32
+            24 => (15632, 32), // dropout1: 32
+            25 => (15664, 5), // head_a: 5
+            26 => (15669, 5), // head_b: 5
+            27 => (15674, 10), // heads: 10
+            28 => (15684, 10), // softmax1: 10
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "AllLayerKinds.TrainingActivation: layer must be an index in Graph.Layers (0 to 28), or -1 for the network input."),
+        };
+        return global::System.MemoryExtensions.AsSpan(_trainingWorkspace, _trainedBatch * offset, _trainedBatch * size);
+    }
+
     /// <summary>Backward pass of the last <see cref="TrainForward"/>: adds ∂loss/∂parameter to every parameter's Gradient, given ∂loss/∂output.</summary>
     public void Backward(global::System.ReadOnlySpan<float> outputGradient, int batch)
     {

@@ -395,6 +395,31 @@ public partial class LeNet5 : global::PruneGen.ITrainableNetwork
         return logitsOut;
     }
 
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<float> TrainingActivation(int layer)
+    {
+        if (_trainedBatch == 0) throw new global::System.InvalidOperationException("LeNet5.TrainingActivation: TrainForward has not run yet; call TrainForward first.");
+        // Per sample: (offset in the training workspace, floats), from the memory plan above.
+        var (offset, size) = layer switch
+        {
+            -1 => (0, 784), // input (the copy TrainForward keeps)
+            0 => (784, 4704), // conv1: 6×28×28
+            1 => (5488, 4704), // relu1: 6×28×28
+            2 => (10192, 1176), // maxpool1: 6×14×14
+            3 => (11368, 1600), // conv2: 16×10×10
+            4 => (12968, 1600), // relu2: 16×10×10
+            5 => (14568, 400), // maxpool2: 16×5×5
+            6 => (14568, 400), // flatten1: 400, aliases maxpool2
+            7 => (14968, 120), // fc1: 120
+            8 => (15088, 120), // relu3: 120
+            9 => (15208, 84), // fc2: 84
+            10 => (15292, 84), // relu4: 84
+            11 => (15376, 10), // logits: 10
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "LeNet5.TrainingActivation: layer must be an index in Graph.Layers (0 to 11), or -1 for the network input."),
+        };
+        return global::System.MemoryExtensions.AsSpan(_trainingWorkspace, _trainedBatch * offset, _trainedBatch * size);
+    }
+
     /// <summary>Backward pass of the last <see cref="TrainForward"/>: adds ∂loss/∂parameter to every parameter's Gradient, given ∂loss/∂output.</summary>
     public void Backward(global::System.ReadOnlySpan<float> outputGradient, int batch)
     {

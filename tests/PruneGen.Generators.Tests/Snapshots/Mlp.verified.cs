@@ -255,6 +255,25 @@ public partial class Mlp : global::PruneGen.ITrainableNetwork
         return logitsOut;
     }
 
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<float> TrainingActivation(int layer)
+    {
+        if (_trainedBatch == 0) throw new global::System.InvalidOperationException("Mlp.TrainingActivation: TrainForward has not run yet; call TrainForward first.");
+        // Per sample: (offset in the training workspace, floats), from the memory plan above.
+        var (offset, size) = layer switch
+        {
+            -1 => (0, 784), // input (the copy TrainForward keeps)
+            0 => (0, 784), // flatten1: 784, aliases input
+            1 => (784, 256), // fc1: 256
+            2 => (1040, 256), // relu1: 256
+            3 => (1296, 128), // fc2: 128
+            4 => (1424, 128), // relu2: 128
+            5 => (1552, 10), // logits: 10
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "Mlp.TrainingActivation: layer must be an index in Graph.Layers (0 to 5), or -1 for the network input."),
+        };
+        return global::System.MemoryExtensions.AsSpan(_trainingWorkspace, _trainedBatch * offset, _trainedBatch * size);
+    }
+
     /// <summary>Backward pass of the last <see cref="TrainForward"/>: adds ∂loss/∂parameter to every parameter's Gradient, given ∂loss/∂output.</summary>
     public void Backward(global::System.ReadOnlySpan<float> outputGradient, int batch)
     {

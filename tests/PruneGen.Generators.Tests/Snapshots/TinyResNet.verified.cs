@@ -1379,6 +1379,70 @@ public partial class TinyResNet : global::PruneGen.ITrainableNetwork
         return logitsOut;
     }
 
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<float> TrainingActivation(int layer)
+    {
+        if (_trainedBatch == 0) throw new global::System.InvalidOperationException("TinyResNet.TrainingActivation: TrainForward has not run yet; call TrainForward first.");
+        // Per sample: (offset in the training workspace, floats), from the memory plan above.
+        var (offset, size) = layer switch
+        {
+            -1 => (0, 784), // input (the copy TrainForward keeps)
+            0 => (784, 12544), // stem: 16×28×28
+            1 => (13328, 12544), // stem_bn: 16×28×28
+            2 => (25872, 12544), // relu1: 16×28×28
+            3 => (38416, 12544), // s1b1.conv1: 16×28×28
+            4 => (50960, 12544), // s1b1.bn1: 16×28×28
+            5 => (63504, 12544), // s1b1.relu1: 16×28×28
+            6 => (76048, 12544), // s1b1.conv2: 16×28×28
+            7 => (88592, 12544), // s1b1.bn2: 16×28×28
+            8 => (101136, 12544), // s1b1.add: 16×28×28
+            9 => (113680, 12544), // s1b1.relu: 16×28×28
+            10 => (126224, 12544), // s1b2.conv1: 16×28×28
+            11 => (138768, 12544), // s1b2.bn1: 16×28×28
+            12 => (151312, 12544), // s1b2.relu1: 16×28×28
+            13 => (163856, 12544), // s1b2.conv2: 16×28×28
+            14 => (176400, 12544), // s1b2.bn2: 16×28×28
+            15 => (188944, 12544), // s1b2.add: 16×28×28
+            16 => (201488, 12544), // s1b2.relu: 16×28×28
+            17 => (214032, 6272), // s2b1.conv1: 32×14×14
+            18 => (220304, 6272), // s2b1.bn1: 32×14×14
+            19 => (226576, 6272), // s2b1.relu1: 32×14×14
+            20 => (232848, 6272), // s2b1.conv2: 32×14×14
+            21 => (239120, 6272), // s2b1.bn2: 32×14×14
+            22 => (245392, 6272), // s2b1.proj: 32×14×14
+            23 => (251664, 6272), // s2b1.proj_bn: 32×14×14
+            24 => (257936, 6272), // s2b1.add: 32×14×14
+            25 => (264208, 6272), // s2b1.relu: 32×14×14
+            26 => (270480, 6272), // s2b2.conv1: 32×14×14
+            27 => (276752, 6272), // s2b2.bn1: 32×14×14
+            28 => (283024, 6272), // s2b2.relu1: 32×14×14
+            29 => (289296, 6272), // s2b2.conv2: 32×14×14
+            30 => (295568, 6272), // s2b2.bn2: 32×14×14
+            31 => (301840, 6272), // s2b2.add: 32×14×14
+            32 => (308112, 6272), // s2b2.relu: 32×14×14
+            33 => (314384, 3136), // s3b1.conv1: 64×7×7
+            34 => (317520, 3136), // s3b1.bn1: 64×7×7
+            35 => (320656, 3136), // s3b1.relu1: 64×7×7
+            36 => (323792, 3136), // s3b1.conv2: 64×7×7
+            37 => (326928, 3136), // s3b1.bn2: 64×7×7
+            38 => (330064, 3136), // s3b1.proj: 64×7×7
+            39 => (333200, 3136), // s3b1.proj_bn: 64×7×7
+            40 => (336336, 3136), // s3b1.add: 64×7×7
+            41 => (339472, 3136), // s3b1.relu: 64×7×7
+            42 => (342608, 3136), // s3b2.conv1: 64×7×7
+            43 => (345744, 3136), // s3b2.bn1: 64×7×7
+            44 => (348880, 3136), // s3b2.relu1: 64×7×7
+            45 => (352016, 3136), // s3b2.conv2: 64×7×7
+            46 => (355152, 3136), // s3b2.bn2: 64×7×7
+            47 => (358288, 3136), // s3b2.add: 64×7×7
+            48 => (361424, 3136), // s3b2.relu: 64×7×7
+            49 => (364560, 64), // gap1: 64
+            50 => (364624, 10), // logits: 10
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "TinyResNet.TrainingActivation: layer must be an index in Graph.Layers (0 to 50), or -1 for the network input."),
+        };
+        return global::System.MemoryExtensions.AsSpan(_trainingWorkspace, _trainedBatch * offset, _trainedBatch * size);
+    }
+
     /// <summary>Backward pass of the last <see cref="TrainForward"/>: adds ∂loss/∂parameter to every parameter's Gradient, given ∂loss/∂output.</summary>
     public void Backward(global::System.ReadOnlySpan<float> outputGradient, int batch)
     {

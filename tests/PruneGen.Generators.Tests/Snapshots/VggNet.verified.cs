@@ -775,6 +775,45 @@ public partial class VggNet : global::PruneGen.ITrainableNetwork
         return logitsOut;
     }
 
+    /// <inheritdoc />
+    public global::System.ReadOnlySpan<float> TrainingActivation(int layer)
+    {
+        if (_trainedBatch == 0) throw new global::System.InvalidOperationException("VggNet.TrainingActivation: TrainForward has not run yet; call TrainForward first.");
+        // Per sample: (offset in the training workspace, floats), from the memory plan above.
+        var (offset, size) = layer switch
+        {
+            -1 => (0, 784), // input (the copy TrainForward keeps)
+            0 => (784, 25088), // conv1: 32×28×28
+            1 => (25872, 25088), // bn1: 32×28×28
+            2 => (50960, 25088), // relu1: 32×28×28
+            3 => (76048, 25088), // conv2: 32×28×28
+            4 => (101136, 25088), // bn2: 32×28×28
+            5 => (126224, 25088), // relu2: 32×28×28
+            6 => (151312, 6272), // maxpool1: 32×14×14
+            7 => (157584, 12544), // conv3: 64×14×14
+            8 => (170128, 12544), // bn3: 64×14×14
+            9 => (182672, 12544), // relu3: 64×14×14
+            10 => (195216, 12544), // conv4: 64×14×14
+            11 => (207760, 12544), // bn4: 64×14×14
+            12 => (220304, 12544), // relu4: 64×14×14
+            13 => (232848, 3136), // maxpool2: 64×7×7
+            14 => (235984, 6272), // conv5: 128×7×7
+            15 => (242256, 6272), // bn5: 128×7×7
+            16 => (248528, 6272), // relu5: 128×7×7
+            17 => (254800, 6272), // conv6: 128×7×7
+            18 => (261072, 6272), // bn6: 128×7×7
+            19 => (267344, 6272), // relu6: 128×7×7
+            20 => (273616, 1152), // maxpool3: 128×3×3
+            21 => (273616, 1152), // flatten1: 1152, aliases maxpool3
+            22 => (274768, 256), // fc1: 256
+            23 => (275024, 256), // relu7: 256
+            24 => (275280, 256), // dropout1: 256
+            25 => (275536, 10), // logits: 10
+            _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "VggNet.TrainingActivation: layer must be an index in Graph.Layers (0 to 25), or -1 for the network input."),
+        };
+        return global::System.MemoryExtensions.AsSpan(_trainingWorkspace, _trainedBatch * offset, _trainedBatch * size);
+    }
+
     /// <summary>Backward pass of the last <see cref="TrainForward"/>: adds ∂loss/∂parameter to every parameter's Gradient, given ∂loss/∂output.</summary>
     public void Backward(global::System.ReadOnlySpan<float> outputGradient, int batch)
     {
