@@ -71,7 +71,7 @@ internal static class PruneStage
                 var final = Trainer.Evaluate(network, test).Accuracy;
                 results.Add(new CriterionResult(criterion.Name, reduction, plan, pruned, final, scoreSeconds, epochs.Sum(e => e.Seconds), epochs));
                 AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                    $"[bold green]{criterion.Name} {reduction:0.##}×: {final:P2}[/] after {settings.FineTuneEpochs} fine-tuning epochs ({final - baseAccuracy:+0.00%;-0.00%} vs the unpruned {baseAccuracy:P2})");
+                    $"[bold green]{criterion.Name} {reduction:0.##}×: {final:P2}[/] after {settings.FineTuneEpochs} fine-tuning epochs ({(final - baseAccuracy) * 100:+0.00;-0.00} pp vs the unpruned {baseAccuracy:P2})");
 
                 var stem = Path.Combine(settings.Output, string.Create(CultureInfo.InvariantCulture, $"{settings.Network.ToLowerInvariant()}.{criterion.Name}.{reduction:0.##}x"));
                 PlanFile.Write(stem + ".plan.json", plan);

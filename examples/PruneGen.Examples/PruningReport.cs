@@ -123,6 +123,7 @@ internal static class PruningReport
         plot.Axes.Bottom.SetTicks(layers.Select((_, i) => (i * 3) + 0.5).ToArray(), layers.Select(l => l.Name).ToArray());
         plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.Axes.Bottom.MinimumSize = 90;
         plot.Axes.Left.Label.Text = "output channels (gray: base, blue: pruned)";
         plot.Title("Widths per layer");
         Save(plot, path);

@@ -73,7 +73,7 @@ public static class NetworkBuilder
                 : node;
         }
 
-        return result with { Graph = result.Graph with { Layers = new EquatableArray<LayerNode>(nodes) } };
+        return result with { Graph = result.Graph with { Layers = new EquatableArray<LayerNode>(nodes), Overrides = overrides } };
     }
 
     private static BuildResult Finish(NetworkDeclaration declaration, State state)
