@@ -46,6 +46,20 @@ internal static class PruneStage
         var reductions = settings.MacsReductions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var teacher = settings.Distill ? Clone(settings.Network, trained) : null;
+        IReadOnlyList<string> removedBlocks = [];
+        if (settings.RemoveBlocks > 0)
+        {
+            var scores = BlockPruning.Score(network, calibration);
+            foreach (var b in scores)
+            {
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  block {b.Block}: influence {b.Influence:F4}, loss increase when removed {b.LossIncrease:F4}{(b.Removable ? string.Empty : " (not removable: " + b.UnremovableReason + ")")}");
+            }
+
+            var by = settings.BlockCriterion.Equals("loss", StringComparison.OrdinalIgnoreCase) ? BlockCriterion.LossIncrease : BlockCriterion.Influence;
+            removedBlocks = BlockPruning.Select(scores, settings.RemoveBlocks, by);
+            AnsiConsole.MarkupLineInterpolated($"Removing residual blocks: {string.Join(", ", removedBlocks)}");
+        }
+
         foreach (var reduction in reductions)
         {
             foreach (var criterion in criteria)
@@ -59,15 +73,42 @@ internal static class PruneStage
                     Seed = (ulong)settings.Seed,
                     Allocation = new AllocationOptions { Target = PruningTarget.MacsReduction(reduction), Global = settings.GlobalAllocation, MaxRatio = 0.9 },
                 };
-                var plan = Pruner.Plan(network, options);
-                var scoreSeconds = clock.Elapsed.TotalSeconds;
-                var mask = PruningMask.Create(network.Graph, plan);
-                mask.Apply(network.Parameters);
-                var pruned = Trainer.Evaluate(network, test).Accuracy;
-                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                    $"[bold]{criterion.Name}[/] {reduction:0.##}× MACs: plan in {scoreSeconds:F2} s, {plan.Summary!.Macs:N0} MACs ({(double)plan.Summary.BaseMacs / plan.Summary.Macs:F2}×), {plan.Summary.Parameters:N0} params; accuracy before fine-tuning {pruned:P2}");
+                PruningPlan plan;
+                float pruned;
+                double scoreSeconds;
+                List<EpochResult> epochs = [];
+                if (settings.Steps <= 1)
+                {
+                    plan = Pruner.Plan(network, options, removedBlocks: removedBlocks);
+                    scoreSeconds = clock.Elapsed.TotalSeconds;
+                    var mask = PruningMask.Create(network.Graph, plan);
+                    mask.Apply(network.Parameters);
+                    pruned = Trainer.Evaluate(network, test).Accuracy;
+                    Describe(criterion, reduction, plan, scoreSeconds, pruned);
+                    epochs.AddRange(FineTune(network, mask, settings, train, test, teacher, cancellationToken));
+                }
+                else
+                {
+                    // Iterative: each step moves the target closer, scores the masked network and fine-tunes it.
+                    pruned = float.NaN;
+                    var planning = 0.0;
+                    plan = Pruner.PruneIteratively(network, options, settings.Steps, (step, mask) =>
+                    {
+                        planning += clock.Elapsed.TotalSeconds;
+                        var accuracy = Trainer.Evaluate(network, test).Accuracy;
+                        if (step == 1)
+                        {
+                            pruned = accuracy;
+                        }
 
-                var epochs = FineTune(network, mask, settings, train, test, teacher, cancellationToken);
+                        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  step {step}/{settings.Steps}: {mask.Plan.Summary!.Macs:N0} MACs, accuracy before fine-tuning {accuracy:P2}");
+                        epochs.AddRange(FineTune(network, mask, settings, train, test, teacher, cancellationToken));
+                        clock.Restart();
+                    }, removedBlocks);
+                    scoreSeconds = planning;
+                    Describe(criterion, reduction, plan, scoreSeconds, pruned);
+                }
+
                 var final = Trainer.Evaluate(network, test).Accuracy;
                 results.Add(new CriterionResult(criterion.Name, reduction, plan, pruned, final, scoreSeconds, epochs.Sum(e => e.Seconds), epochs));
                 AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
@@ -81,6 +122,10 @@ internal static class PruneStage
 
         return results;
     }
+
+    private static void Describe(Importance criterion, double reduction, PruningPlan plan, double seconds, float accuracy) =>
+        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"[bold]{criterion.Name}[/] {reduction:0.##}× MACs: planned in {seconds:F2} s, {plan.Summary!.Macs:N0} MACs ({(double)plan.Summary.BaseMacs / plan.Summary.Macs:F2}×), {plan.Summary.Parameters:N0} params, removed blocks: {(plan.RemovedBlocks.Count == 0 ? "none" : string.Join(", ", plan.RemovedBlocks))}; accuracy before fine-tuning {accuracy:P2}");
 
     /// <summary>Fine-tunes the masked network: SGD + cosine from the fine-tuning rate, the mask re-applied after every step.</summary>
     public static IReadOnlyList<EpochResult> FineTune(ITrainableNetwork network, PruningMask mask, TrainCommand.Settings settings, Dataset train, Dataset test, INetwork? teacher, CancellationToken cancellationToken)

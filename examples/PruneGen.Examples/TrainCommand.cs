@@ -109,6 +109,21 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("Fine-tune with knowledge distillation from the unpruned network.")]
         public bool Distill { get; init; }
 
+        [CommandOption("--remove-blocks <N>")]
+        [Description("Also remove the N residual blocks that matter least (depth pruning; default 0).")]
+        [DefaultValue(0)]
+        public int RemoveBlocks { get; init; }
+
+        [CommandOption("--block-criterion <NAME>")]
+        [Description("How blocks are ranked for removal: influence (1 − cos(input, output), default) or loss (measured loss increase).")]
+        [DefaultValue("influence")]
+        public string BlockCriterion { get; init; } = "influence";
+
+        [CommandOption("--steps <N>")]
+        [Description("Iterative pruning: reach the target in N steps with --finetune-epochs of fine-tuning after each (default 1: one-shot).")]
+        [DefaultValue(1)]
+        public int Steps { get; init; } = 1;
+
         [CommandOption("--sensitivity")]
         [Description("Also run a sensitivity analysis (each group pruned alone at 25/50/75 %) for the report.")]
         public bool Sensitivity { get; init; }
