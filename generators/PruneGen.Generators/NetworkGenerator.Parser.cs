@@ -75,6 +75,7 @@ public sealed partial class NetworkGenerator
 
             var layers = new List<LayerDeclaration>();
             var locations = new List<LocationInfo?>();
+            var budgets = new Budgets(symbol.Name);
             var unknownKinds = false;
             foreach (var attribute in symbol.GetAttributes())
             {
@@ -84,6 +85,12 @@ public sealed partial class NetworkGenerator
                 {
                     // The C# compiler already reports the malformed attribute; do not add noise.
                     compilerErrors = true;
+                    continue;
+                }
+
+                if (type is not null && Budgets.IsBudgetAttribute(type))
+                {
+                    budgets.Add(attribute, Where(attribute, cancellationToken) ?? networkLocation);
                     continue;
                 }
 
@@ -126,8 +133,17 @@ public sealed partial class NetworkGenerator
                 diagnostics.Add(new DiagnosticInfo(error.Id, error.Message, at ?? networkLocation));
             }
 
+            // Budget diagnostics do not stop emission: the code is valid, it only costs too much, and the
+            // user's code that uses its constants keeps compiling while they prune or raise the budget.
             var graph = diagnostics.Count == 0 ? result.Graph : null;
-            var spec = new NetworkSpec(Namespace(symbol), symbol.Name, Accessibility(symbol), declaration, graph);
+            if (graph is not null && !compilerErrors)
+            {
+                budgets.Check(graph);
+            }
+
+            diagnostics.AddRange(budgets.Diagnostics);
+            var model = budgets.ToModel();
+            var spec = new NetworkSpec(Namespace(symbol), symbol.Name, Accessibility(symbol), declaration, graph, model.IsEmpty ? null : model);
             return new ParseResult(spec, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
         }
 

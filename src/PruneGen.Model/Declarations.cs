@@ -211,4 +211,19 @@ public static class DiagnosticIds
 
     /// <summary>A removed block has a projection shortcut (only identity-shortcut blocks can be removed).</summary>
     public const string RemovedBlockHasProjection = "PG0021";
+
+    /// <summary>A network needs more multiply-accumulates per sample than its <c>[MaxMacs]</c> budget.</summary>
+    public const string MacsBudgetExceeded = "PG0022";
+
+    /// <summary>A network has more trainable parameters than its <c>[MaxParameters]</c> budget.</summary>
+    public const string ParameterBudgetExceeded = "PG0023";
+
+    /// <summary>A network's Forward needs more workspace than its <c>[MaxActivationMemory]</c> budget.</summary>
+    public const string ActivationMemoryBudgetExceeded = "PG0024";
+
+    /// <summary>A layer's output shape differs from its <c>[ExpectShape]</c>.</summary>
+    public const string ShapeMismatch = "PG0025";
+
+    /// <summary>An <c>[ExpectShape]</c> names a layer the network does not have.</summary>
+    public const string ExpectShapeUnknownLayer = "PG0026";
 }

@@ -5,7 +5,7 @@ using PruneGen.Generators.Diagnostics;
 
 namespace PruneGen.Generators.Tests;
 
-/// <summary><see cref="LayerAttributeUsageAnalyzer"/>: PG0016 at every layer attribute of a class without <c>[Network]</c>.</summary>
+/// <summary><see cref="LayerAttributeUsageAnalyzer"/>: PG0016 at every layer, budget or shape-check attribute of a class without <c>[Network]</c>.</summary>
 public class AnalyzerTests
 {
     private const string Prologue = "using PruneGen;\n\nnamespace App;\n\n";
@@ -32,6 +32,21 @@ public class AnalyzerTests
     }
 
     [Fact]
+    public void BudgetAttributesWithoutNetwork_AreReportedAtEachAttribute()
+    {
+        var diagnostics = AssertReported(
+            """
+            [[|MaxMacs(1_000)|], [|MaxParameters(10)|], [|MaxActivationMemory(100)|]]
+            [[|ExpectShape("fc", 2)|]]
+            public class Forgotten;
+            """);
+        Assert.Equal(
+            "Attribute [MaxMacs] on 'Forgotten' checks nothing: 'Forgotten' is not a network. Add [Network(...)] with the input shape and the layer attributes to the class (and make it partial), or remove [MaxMacs].",
+            diagnostics[0].GetMessage(CultureInfo.InvariantCulture));
+        Assert.Contains("remove [ExpectShape]", diagnostics[3].GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CustomLayerAttributeWithoutNetwork_IsReported()
     {
         var d = Assert.Single(AssertReported(
@@ -47,6 +62,7 @@ public class AnalyzerTests
     [Theory]
     [InlineData("""[Network(4)][Dense("fc", 2)] public partial class Net;""")]
     [InlineData("""[Network(4)] public partial class EmptyNet;""")]
+    [InlineData("""[Network(4), MaxMacs(100), ExpectShape("fc", 2)][Dense("fc", 2)] public partial class Budgeted;""")]
     [InlineData("""[System.Obsolete("old")] public class Plain;""")]
     [InlineData("""public class NoAttributes { [System.Obsolete] public void M() { } }""")]
     [InlineData("""public sealed class MyAttribute : System.Attribute; [My] public class Other;""")]

@@ -205,6 +205,114 @@ public class DiagnosticTests
     public void PG0015_ArgumentOutOfRange(string network, string layers, params string[] keywords) =>
         AssertLayerError("PG0015", network + "\n" + layers, keywords);
 
+    // ---- PG0022 – PG0026: compile-time budgets and shape checks, reported at their attribute ----
+
+    // conv 4@3 pad 1 on 1×8×8: 2,304 MACs, 40 parameters; fc 64 → 10: 640 MACs, 650 parameters.
+    // Forward workspace per sample: conv 256 + relu 256 + maxpool 64 + fc 10 = 586 floats (flatten
+    // aliases); im2col scratch 1·3·3·64 = 576 floats per kernel thread.
+    private const string BudgetNet = """
+        [Conv2D("conv", 4, 3, Padding = 1), ReLU, MaxPool2D(2)]
+        [Flatten]
+        [Dense("fc", 10)]
+        public partial class Net;
+        """;
+
+    [Fact]
+    public void PG0022_MacsAboveBudget_StillEmitsTheNetwork()
+    {
+        var run = AssertMessages("[Network(1, 8, 8), [|MaxMacs(2_000)|]]\n" + BudgetNet,
+            ("PG0022", "Net has 2,944 MACs per sample, above its [MaxMacs(2,000)] budget by 47.2 %; prune it or raise the budget."));
+
+        // The code is valid, only too costly: the full network is emitted, so code using it keeps compiling.
+        var source = Assert.Single(run.GeneratedSources).SourceText.ToString();
+        Assert.Contains("public void Forward(", source, StringComparison.Ordinal);
+        Assert.Contains("[MaxMacs]: 2,944 MACs per sample, budget 2,000.", source, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PG0023_ParametersAboveBudget() =>
+        AssertMessages("[Network(1, 8, 8)]\n[[|MaxParameters(600)|]]\n" + BudgetNet,
+            ("PG0023", "Net has 690 trainable parameters, above its [MaxParameters(600)] budget by 15.0 %; prune it or raise the budget."));
+
+    [Fact]
+    public void PG0024_ActivationMemoryAboveBudget_MeasuredWithTheEmittedMemoryPlan()
+    {
+        // Batch 4: 4 × (4 × 586 + 576) = 11,680 bytes.
+        var run = AssertMessages("[Network(1, 8, 8)]\n[[|MaxActivationMemory(10_000, Batch = 4)|]]\n" + BudgetNet,
+            ("PG0024", "Net's Forward needs 11,680 bytes of workspace at batch 4 (9,376 for layer outputs + 2,304 of im2col scratch for one kernel thread; each further thread adds 2,304), above its [MaxActivationMemory(10,000, Batch = 4)] budget by 16.8 %; prune it, lower the batch or raise the budget."));
+
+        // The same numbers the generated Forward sizes its workspace with.
+        var source = Assert.Single(run.GeneratedSources).SourceText.ToString();
+        Assert.Contains("private const int ActivationsPerSample = 586;", source, StringComparison.Ordinal);
+        Assert.Contains("private const int ScratchLength = 576;", source, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PG0024_TheDefaultBatchIsOne() =>
+        AssertMessages("[Network(1, 8, 8)]\n[[|MaxActivationMemory(4_000)|]]\n" + BudgetNet,
+            ("PG0024", "Net's Forward needs 4,648 bytes of workspace at batch 1 (2,344 for layer outputs + 2,304 of im2col scratch for one kernel thread; each further thread adds 2,304), above its [MaxActivationMemory(4,000, Batch = 1)] budget by 16.2 %; prune it, lower the batch or raise the budget."));
+
+    [Theory]
+    [InlineData("""ExpectShape("conv", 8, 8, 8)""", """Layer 'conv' of Net produces 4×8×8, but [ExpectShape("conv", 8, 8, 8)] expects 8×8×8; fix the layers that lead to it or the expectation.""")]
+    [InlineData("""ExpectShape("maxpool1", 4, 8, 8)""", """Layer 'maxpool1' of Net produces 4×4×4, but [ExpectShape("maxpool1", 4, 8, 8)] expects 4×8×8; fix the layers that lead to it or the expectation.""")]
+    [InlineData("""ExpectShape("conv", 3)""", """Layer 'conv' of Net produces 4×8×8, but [ExpectShape("conv", 3)] expects 3 channels; fix the layers that lead to it or the expectation.""")]
+    [InlineData("""ExpectShape("fc", 12)""", """Layer 'fc' of Net produces 10 features, but [ExpectShape("fc", 12)] expects 12 features; fix the layers that lead to it or the expectation.""")]
+    public void PG0025_ShapeDiffersFromExpectation(string attribute, string message) =>
+        AssertMessages($"[Network(1, 8, 8)]\n[[|{attribute}|]]\n" + BudgetNet, ("PG0025", message));
+
+    [Fact]
+    public void PG0026_ExpectShapeOfAnUnknownLayer_ListsTheLayers() =>
+        AssertMessages("[Network(1, 8, 8)]\n[[|ExpectShape(\"conv9\", 4)|]]\n" + BudgetNet,
+            ("PG0026", "[ExpectShape(\"conv9\", 4)] names layer 'conv9', which network 'Net' does not have; name one of its layers: conv, relu1, maxpool1, flatten1, fc."));
+
+    [Theory]
+    [InlineData("MaxMacs(0)", "[MaxMacs(0)] on network 'Net' allows no work at all; give the most multiply-accumulates per sample it may take (at least 1), or remove the attribute.")]
+    [InlineData("MaxParameters(-5)", "[MaxParameters(-5)] on network 'Net' allows no parameters at all; give the most trainable parameters it may have (at least 1), or remove the attribute.")]
+    [InlineData("MaxActivationMemory(100_000, Batch = 0)", "[MaxActivationMemory(100,000, Batch = 0)] on network 'Net' is out of range; give the most bytes the Forward workspace may take (at least 1) and a batch of at least 1.")]
+    [InlineData("""ExpectShape("fc", 0)""", """[ExpectShape("fc", 0)] on network 'Net' expects a dimension below 1; every expected dimension must be at least 1.""")]
+    [InlineData("""ExpectShape("conv", 4, 0, 8)""", """[ExpectShape("conv", 4, 0, 8)] on network 'Net' expects a dimension below 1; every expected dimension must be at least 1.""")]
+    public void PG0015_BudgetArgumentOutOfRange(string attribute, string message) =>
+        AssertMessages($"[Network(1, 8, 8)]\n[[|{attribute}|]]\n" + BudgetNet, ("PG0015", message));
+
+    [Fact]
+    public void BudgetsThatHold_ReportNothing_AndTheSummaryListsThem()
+    {
+        var run = GeneratorHarness.Run(Prologue + """
+            [Network(1, 8, 8), MaxMacs(2_944), MaxParameters(690), MaxActivationMemory(11_680, Batch = 4)]
+            [ExpectShape("conv", 4, 8, 8), ExpectShape("maxpool1", 4), ExpectShape("fc", 10), ExpectShape("flatten1", 64, 1, 1), ExpectShape("input", 1, 8, 8)]
+            """ + "\n" + BudgetNet);
+
+        Assert.True(run.GeneratorDiagnostics.IsEmpty, GeneratorRun.Format(run.GeneratorDiagnostics));
+        Assert.True(run.OutputDiagnostics.IsEmpty, GeneratorRun.Format(run.OutputDiagnostics));
+        var source = Assert.Single(run.GeneratedSources).SourceText.ToString();
+        Assert.Contains("/// <item>[MaxMacs]: 2,944 MACs per sample, budget 2,944.</item>", source, StringComparison.Ordinal);
+        Assert.Contains("/// <item>[MaxParameters]: 690 trainable parameters, budget 690.</item>", source, StringComparison.Ordinal);
+        Assert.Contains("/// <item>[MaxActivationMemory]: Forward workspace 11,680 bytes at batch 4 (one kernel thread), budget 11,680.</item>", source, StringComparison.Ordinal);
+        Assert.Contains("/// <item>[ExpectShape]: <c>conv</c> produces 4×8×8.</item>", source, StringComparison.Ordinal);
+        Assert.Contains("/// <item>[ExpectShape]: <c>maxpool1</c> produces 4 channels.</item>", source, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EveryViolatedBudget_IsReported_InDeclarationOrder() =>
+        AssertDiagnostics(
+            """
+            [Network(1, 8, 8), [|MaxMacs(1_000)|], [|MaxParameters(100)|]]
+            [[|ExpectShape("fc", 9)|]]
+            """ + "\n" + BudgetNet,
+            ("PG0022", new[] { "2,944 MACs" }),
+            ("PG0023", new[] { "690 trainable parameters" }),
+            ("PG0025", new[] { "'fc'" }));
+
+    [Fact]
+    public void ADeclarationError_SkipsTheBudgetChecks() =>
+        AssertDiagnostics(
+            """
+            [Network(1, 8, 8), MaxMacs(1), ExpectShape("nope", 1)]
+            [[|Conv2D("conv", 0, 3)|]]
+            public partial class Net;
+            """,
+            ("PG0005", new[] { "'conv'" }));
+
     // ---- Several errors, no cascades ----
 
     [Fact]
@@ -355,6 +463,14 @@ public class DiagnosticTests
     }
 
     // ---- Helpers ----
+
+    /// <summary><see cref="AssertDiagnostics"/> with whole messages instead of keywords.</summary>
+    private static GeneratorRun AssertMessages(string markup, params (string Id, string Message)[] expected)
+    {
+        var run = AssertDiagnostics(markup, expected.Select(e => (e.Id, new[] { e.Message })).ToArray());
+        Assert.Equal(expected.Select(e => e.Message), run.GeneratorDiagnostics.Select(d => d.GetMessage(CultureInfo.InvariantCulture)));
+        return run;
+    }
 
     private static void AssertLayerError(string id, string attributes, params string[] keywords) =>
         AssertDiagnostics(attributes + "\npublic partial class Net;", (id, keywords));

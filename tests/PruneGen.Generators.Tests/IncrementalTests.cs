@@ -21,8 +21,8 @@ public class IncrementalTests
 
         namespace App;
 
-        /// <summary>A flat network.</summary>
-        [Network(8)]
+        /// <summary>A flat network (192 MACs), with compile-time checks in its model.</summary>
+        [Network(8), MaxMacs(1_000), ExpectShape("logits", 4)]
         [Dense("fc1", 16), ReLU]
         [Dense("logits", 4)]
         public partial class NetA
@@ -91,6 +91,27 @@ public class IncrementalTests
         Assert.Equal(1, outputs.Count(r => r == IncrementalStepRunReason.Modified));
         Assert.Same(Text(first, "NetB"), Text(second, "NetB"));
         Assert.Contains("public const int Size = 32;", Text(second, "NetA").ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EditingABudget_ReEmitsOnlyThatNetwork_AndReportsTheViolation()
+    {
+        var (compilation, first) = Start();
+        Assert.Empty(first.GeneratorDiagnostics);
+        var edited = Replace(compilation, "NetA.cs", NetA.Replace("MaxMacs(1_000)", "MaxMacs(100)", StringComparison.Ordinal));
+
+        var second = GeneratorHarness.Run(edited, first.Driver);
+
+        // The budget is part of the spec (the summary states it), so NetA is re-emitted; NetB is not.
+        AssertSpecs(second, ("NetA", new[] { IncrementalStepRunReason.Modified }), ("NetB", NotRecomputed));
+        Assert.Same(Text(first, "NetB"), Text(second, "NetB"));
+        Assert.Contains("budget 100.", Text(second, "NetA").ToString(), StringComparison.Ordinal);
+        Assert.Equal("PG0022", Assert.Single(second.GeneratorDiagnostics).Id);
+
+        // Back to the original budget: the same spec as the first run, so the same text again.
+        var third = GeneratorHarness.Run(compilation, second.Driver);
+        Assert.Empty(third.GeneratorDiagnostics);
+        Assert.Equal(Text(first, "NetA").ToString(), Text(third, "NetA").ToString());
     }
 
     [Fact]

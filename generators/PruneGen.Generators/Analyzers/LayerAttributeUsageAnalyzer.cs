@@ -6,9 +6,10 @@ using PruneGen.Generators.Diagnostics;
 namespace PruneGen.Generators.Analyzers;
 
 /// <summary>
-/// PG0016 for layer attributes on a class without <c>[Network]</c>: the generator only looks at
-/// <c>[Network]</c> classes, so such attributes would silently do nothing. Reported at each layer
-/// attribute, like the generator's own layer diagnostics.
+/// PG0016 for layer attributes, and budget or shape-check attributes (<c>[MaxMacs]</c>, <c>[ExpectShape]</c>…),
+/// on a class without <c>[Network]</c>: the generator only looks at <c>[Network]</c> classes, so such
+/// attributes would silently do nothing (a budget that is never checked is worse than none). Reported
+/// at each attribute, like the generator's own layer diagnostics.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LayerAttributeUsageAnalyzer : DiagnosticAnalyzer
@@ -54,7 +55,13 @@ public sealed class LayerAttributeUsageAnalyzer : DiagnosticAnalyzer
 
         foreach (var a in attributes)
         {
-            if (a.AttributeClass is not { } attributeClass || !DerivesFrom(attributeClass, layerAttribute) || a.ApplicationSyntaxReference is not { } syntax)
+            if (a.AttributeClass is not { } attributeClass || a.ApplicationSyntaxReference is not { } syntax)
+            {
+                continue;
+            }
+
+            var budget = NetworkGenerator.Budgets.IsBudgetAttribute(attributeClass);
+            if (!budget && !DerivesFrom(attributeClass, layerAttribute))
             {
                 continue;
             }
@@ -62,7 +69,9 @@ public sealed class LayerAttributeUsageAnalyzer : DiagnosticAnalyzer
             var shortName = attributeClass.Name.EndsWith("Attribute", System.StringComparison.Ordinal)
                 ? attributeClass.Name.Substring(0, attributeClass.Name.Length - "Attribute".Length)
                 : attributeClass.Name;
-            var message = $"Layer attribute [{shortName}] on '{type.Name}' has no effect: '{type.Name}' is not a network. Add [Network(...)] with the input shape to the class (and make it partial), or remove the layer attributes.";
+            var message = budget
+                ? $"Attribute [{shortName}] on '{type.Name}' checks nothing: '{type.Name}' is not a network. Add [Network(...)] with the input shape and the layer attributes to the class (and make it partial), or remove [{shortName}]."
+                : $"Layer attribute [{shortName}] on '{type.Name}' has no effect: '{type.Name}' is not a network. Add [Network(...)] with the input shape to the class (and make it partial), or remove the layer attributes.";
             context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidNetworkClass, Location.Create(syntax.SyntaxTree, syntax.Span), message));
         }
     }

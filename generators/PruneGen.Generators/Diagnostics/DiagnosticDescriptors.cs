@@ -74,6 +74,21 @@ internal static class DiagnosticDescriptors
     /// <summary>PG0021.</summary>
     public static readonly DiagnosticDescriptor RemovedBlockHasProjection = Rule(DiagnosticIds.RemovedBlockHasProjection, "Removed block has a projection shortcut");
 
+    /// <summary>PG0022.</summary>
+    public static readonly DiagnosticDescriptor MacsBudgetExceeded = Rule(DiagnosticIds.MacsBudgetExceeded, "Network exceeds its MACs budget");
+
+    /// <summary>PG0023.</summary>
+    public static readonly DiagnosticDescriptor ParameterBudgetExceeded = Rule(DiagnosticIds.ParameterBudgetExceeded, "Network exceeds its parameter budget");
+
+    /// <summary>PG0024.</summary>
+    public static readonly DiagnosticDescriptor ActivationMemoryBudgetExceeded = Rule(DiagnosticIds.ActivationMemoryBudgetExceeded, "Network exceeds its activation memory budget");
+
+    /// <summary>PG0025.</summary>
+    public static readonly DiagnosticDescriptor ShapeMismatch = Rule(DiagnosticIds.ShapeMismatch, "Layer shape differs from its expected shape");
+
+    /// <summary>PG0026.</summary>
+    public static readonly DiagnosticDescriptor ExpectShapeUnknownLayer = Rule(DiagnosticIds.ExpectShapeUnknownLayer, "Expected shape names an unknown layer");
+
     /// <summary>The descriptor for <paramref name="id"/>.</summary>
     public static DiagnosticDescriptor Get(string id) => ById.TryGetValue(id, out var d) ? d : InternalError;
 

@@ -127,7 +127,42 @@ internal static class NetworkEmitter
         }
 
         w.Line("/// </code>");
+        EmitBudgets(w, spec, g);
         w.Line("/// </summary>");
+    }
+
+    /// <summary>The compile-time budgets and shape expectations, with the numbers they were checked against.</summary>
+    private static void EmitBudgets(CodeWriter w, NetworkSpec spec, NetworkGraph g)
+    {
+        if (spec.Budgets is not { } b)
+        {
+            return;
+        }
+
+        w.Line("/// <para>Checked at compile time (the build fails when one does not hold):</para>");
+        w.Line("/// <list type=\"bullet\">");
+        if (b.MaxMacs is { } macs)
+        {
+            w.Line($"/// <item>[MaxMacs]: {N(g.TotalMacs)} MACs per sample, budget {N(macs)}.</item>");
+        }
+
+        if (b.MaxParameters is { } parameters)
+        {
+            w.Line($"/// <item>[MaxParameters]: {N(g.TotalParameters)} trainable parameters, budget {N(parameters)}.</item>");
+        }
+
+        if (b.MaxActivationBytes is { } bytes)
+        {
+            var needed = MemoryPlan.Inference(g).Bytes(b.ActivationBatch, threads: 1);
+            w.Line($"/// <item>[MaxActivationMemory]: Forward workspace {N(needed)} bytes at batch {b.ActivationBatch} (one kernel thread), budget {N(bytes)}.</item>");
+        }
+
+        foreach (var e in b.Shapes)
+        {
+            w.Line($"/// <item>[ExpectShape]: <c>{e.Layer}</c> produces {e}.</item>");
+        }
+
+        w.Line("/// </list>");
     }
 
     private static void EmitLayerConstants(CodeWriter w, NetworkGraph g)
@@ -197,67 +232,6 @@ internal static class NetworkEmitter
         w.Line("/// <summary>Every parameter and running statistic, in layer order.</summary>");
         w.Line($"public {Rt}.ParameterSet Parameters => _parameters ??= new(new {Rt}.ParameterTensor[] {{ {string.Join(", ", all)} }});");
         w.Line();
-    }
-
-    /// <summary>
-    /// The static memory plan of one mode. Per batch the workspace holds, in order: every layer's output
-    /// that is not an alias ([layer: batch × size]...), in training also every such layer's gradient and
-    /// every dropout mask; then, independent of the batch, BatchNorm's saved statistics (training) and the
-    /// im2col scratch. All offsets are constants; only the batch multiplies them.
-    /// </summary>
-    private sealed class MemoryPlan
-    {
-        public MemoryPlan(NetworkGraph g, ForwardContext c)
-        {
-            if (c.Training)
-            {
-                // A copy of the input: the first layers need it again for their weight gradients.
-                PerSample = g.InputShape.Size;
-            }
-
-            foreach (var l in g.Layers.Where(l => !c.IsAlias(l)))
-            {
-                Activations[l.Index] = PerSample;
-                PerSample += l.OutputShape.Size;
-            }
-
-            if (c.Training)
-            {
-                foreach (var l in g.Layers.Where(l => !c.IsAlias(l)))
-                {
-                    Gradients[l.Index] = PerSample;
-                    PerSample += l.OutputShape.Size;
-                }
-
-                foreach (var l in g.Layers.Where(l => l.Kind == LayerKind.Dropout))
-                {
-                    Masks[l.Index] = PerSample;
-                    PerSample += l.OutputShape.Size;
-                }
-
-                foreach (var l in g.Layers.Where(l => l.Kind == LayerKind.BatchNorm))
-                {
-                    Statistics[l.Index] = Fixed;
-                    Fixed += 2 * l.OutputShape.Channels;
-                }
-            }
-
-            Scratch = g.Layers.Select(l => c.Training ? l.BackwardScratchLength : l.Im2ColLength).DefaultIfEmpty(0).Max();
-        }
-
-        public Dictionary<int, int> Activations { get; } = new();
-
-        public Dictionary<int, int> Gradients { get; } = new();
-
-        public Dictionary<int, int> Masks { get; } = new();
-
-        public Dictionary<int, int> Statistics { get; } = new();
-
-        public int PerSample { get; }
-
-        public int Fixed { get; }
-
-        public int Scratch { get; }
     }
 
     private static void EmitForward(CodeWriter w, NetworkSpec spec, NetworkGraph g)

@@ -13,7 +13,8 @@ namespace PruneGen.Generators.Model;
 /// <param name="Accessibility">The class's accessibility keyword(s).</param>
 /// <param name="Declaration">The declared network.</param>
 /// <param name="Graph">The built graph, or null when the declaration has errors (then only the public surface is emitted).</param>
-internal sealed record NetworkSpec(string? Namespace, string ClassName, string Accessibility, NetworkDeclaration Declaration, NetworkGraph? Graph)
+/// <param name="Budgets">Compile-time budgets and shape expectations declared on the class (null: none); the summary lists them.</param>
+internal sealed record NetworkSpec(string? Namespace, string ClassName, string Accessibility, NetworkDeclaration Declaration, NetworkGraph? Graph, NetworkBudgets? Budgets = null)
 {
     /// <summary>File name of the generated source.</summary>
     public string HintName => (Namespace is null ? ClassName : $"{Namespace}.{ClassName}") + ".PruneGen.g.cs";
