@@ -39,7 +39,7 @@ internal static class PruneStage
         float baseAccuracy,
         CancellationToken cancellationToken)
     {
-        var trained = network.Parameters.Select(p => (float[])p.Data.Clone()).ToArray();
+        var trained = network.Parameters.CopyValues();
         var calibration = train.Slice(0, Math.Min(train.Count, 1024));
         var results = new List<CriterionResult>();
         var criteria = settings.Criteria.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Importance.Parse).ToArray();
@@ -64,7 +64,7 @@ internal static class PruneStage
         {
             foreach (var criterion in criteria)
             {
-                Restore(network, trained);
+                network.Parameters.RestoreValues(trained);
                 var clock = Stopwatch.StartNew();
                 var options = new PruningOptions
                 {
@@ -150,19 +150,11 @@ internal static class PruneStage
         return trainer.Fit(train, test, cancellationToken);
     }
 
-    private static void Restore(INetwork network, float[][] saved)
-    {
-        for (var i = 0; i < saved.Length; i++)
-        {
-            saved[i].CopyTo(network.Parameters[i].Data, 0);
-        }
-    }
-
     /// <summary>A second instance of the network's class holding the trained weights (the distillation teacher).</summary>
     private static INetwork Clone(string network, float[][] weights)
     {
         var copy = TrainCommand.CreateNetwork(network);
-        Restore(copy, weights);
+        copy.Parameters.RestoreValues(weights);
         return copy;
     }
 }

@@ -91,6 +91,39 @@ public sealed class ParameterSet : IReadOnlyList<ParameterTensor>
         }
     }
 
+    /// <summary>A copy of every tensor's values, in order (e.g. to try a pruning mask and undo it with <see cref="RestoreValues"/>).</summary>
+    public float[][] CopyValues()
+    {
+        var copy = new float[_items.Length][];
+        for (var i = 0; i < copy.Length; i++)
+        {
+            copy[i] = (float[])_items[i].Data.Clone();
+        }
+
+        return copy;
+    }
+
+    /// <summary>Puts back values taken with <see cref="CopyValues"/> (from this set or a set of the same network class).</summary>
+    /// <exception cref="ArgumentException">The copy has another number of tensors or another length somewhere.</exception>
+    public void RestoreValues(float[][] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Length != _items.Length)
+        {
+            throw new ArgumentException($"The copy holds {values.Length} tensors; this set has {_items.Length}.", nameof(values));
+        }
+
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i].Length != _items[i].Length)
+            {
+                throw new ArgumentException($"The copy of '{_items[i].Name}' has {values[i].Length} values; the tensor has {_items[i].Length}.", nameof(values));
+            }
+
+            values[i].CopyTo(_items[i].Data, 0);
+        }
+    }
+
     /// <summary>Sets every gradient to zero (before accumulating a new batch).</summary>
     public void ZeroGradients()
     {

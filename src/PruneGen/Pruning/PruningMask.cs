@@ -44,6 +44,13 @@ public sealed class PruningMask
     /// <summary>What is cut from each parameter tensor (tensors the plan leaves whole are absent).</summary>
     public IReadOnlyList<ParameterCut> Cuts => _cuts;
 
+    /// <summary>Builds the mask of <paramref name="plan"/> for <paramref name="network"/> (the plan must be valid for it).</summary>
+    public static PruningMask Create(INetwork network, PruningPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        return Create(network.Graph, plan);
+    }
+
     /// <summary>Builds the mask of <paramref name="plan"/> (which must be valid for <paramref name="graph"/>).</summary>
     public static PruningMask Create(NetworkGraph graph, PruningPlan plan)
     {

@@ -35,7 +35,7 @@ public static class Sensitivity
         var context = new ImportanceContext(network, calibration);
         var scores = criterion.Score(context);
         var prunable = context.Groups.Where((g, i) => g.Prunable && scores[i] is not null).Select(g => g.Name).ToArray();
-        var saved = network.Parameters.Select(p => (float[])p.Data.Clone()).ToArray();
+        var saved = network.Parameters.CopyValues();
         var points = new List<SensitivityPoint>();
         try
         {
@@ -55,23 +55,15 @@ public static class Sensitivity
                     var point = new SensitivityPoint(group, ratio, Trainer.Evaluate(network, evaluation).Accuracy, plan.Summary!.Macs);
                     points.Add(point);
                     progress?.Invoke(point);
-                    Restore(network, saved);
+                    network.Parameters.RestoreValues(saved);
                 }
             }
         }
         finally
         {
-            Restore(network, saved);
+            network.Parameters.RestoreValues(saved);
         }
 
         return points;
-    }
-
-    private static void Restore(INetwork network, float[][] saved)
-    {
-        for (var i = 0; i < saved.Length; i++)
-        {
-            saved[i].CopyTo(network.Parameters[i].Data, 0);
-        }
     }
 }

@@ -72,7 +72,7 @@ public class ReadmeExamplesTests
                 Calibration = data.Train.Slice(0, 512),
                 Allocation = new AllocationOptions { Target = PruningTarget.MacsReduction(2) },
             });
-            var mask = PruningMask.Create(net.Graph, plan);
+            var mask = PruningMask.Create(net, plan);
             mask.Apply(net.Parameters);
             var sgd = new Sgd(net.Parameters, momentum: 0.9f, nesterov: true);
             var fineTune = new Trainer(net, sgd, LearningRateSchedule.Cosine(0.01f), new TrainingOptions { Epochs = 1, BatchSize = 64 })
