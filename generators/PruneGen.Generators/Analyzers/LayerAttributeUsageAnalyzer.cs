@@ -6,7 +6,7 @@ using PruneGen.Generators.Diagnostics;
 namespace PruneGen.Generators.Analyzers;
 
 /// <summary>
-/// PG0016 for layer attributes on a class without <c>[Network]</c>: the generator only looks at
+/// PG0016 for layer attributes on a class without <c>[Network]</c> (or <c>[PrunedNetwork]</c>, where the generator reports PG0036): the generator only looks at
 /// <c>[Network]</c> classes, so such attributes would silently do nothing. Reported at each layer
 /// attribute, like the generator's own layer diagnostics.
 /// </summary>
@@ -26,16 +26,17 @@ public sealed class LayerAttributeUsageAnalyzer : DiagnosticAnalyzer
         {
             var layerAttribute = start.Compilation.GetTypeByMetadataName("PruneGen.LayerAttribute");
             var networkAttribute = start.Compilation.GetTypeByMetadataName("PruneGen.NetworkAttribute");
+            var prunedAttribute = start.Compilation.GetTypeByMetadataName("PruneGen.PrunedNetworkAttribute");
             if (layerAttribute is null || networkAttribute is null)
             {
                 return; // PruneGen is not referenced.
             }
 
-            start.RegisterSymbolAction(c => AnalyzeType(c, layerAttribute, networkAttribute), SymbolKind.NamedType);
+            start.RegisterSymbolAction(c => AnalyzeType(c, layerAttribute, networkAttribute, prunedAttribute), SymbolKind.NamedType);
         });
     }
 
-    private static void AnalyzeType(SymbolAnalysisContext context, INamedTypeSymbol layerAttribute, INamedTypeSymbol networkAttribute)
+    private static void AnalyzeType(SymbolAnalysisContext context, INamedTypeSymbol layerAttribute, INamedTypeSymbol networkAttribute, INamedTypeSymbol? prunedAttribute)
     {
         var type = (INamedTypeSymbol)context.Symbol;
         var attributes = type.GetAttributes();
@@ -46,7 +47,8 @@ public sealed class LayerAttributeUsageAnalyzer : DiagnosticAnalyzer
 
         foreach (var a in attributes)
         {
-            if (SymbolEqualityComparer.Default.Equals(a.AttributeClass, networkAttribute))
+            // A [PrunedNetwork] with layer attributes is the generator's PG0036.
+            if (SymbolEqualityComparer.Default.Equals(a.AttributeClass, networkAttribute) || SymbolEqualityComparer.Default.Equals(a.AttributeClass, prunedAttribute))
             {
                 return;
             }

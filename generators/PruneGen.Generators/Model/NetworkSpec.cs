@@ -15,6 +15,12 @@ namespace PruneGen.Generators.Model;
 /// <param name="Graph">The built graph, or null when the declaration has errors (then only the public surface is emitted).</param>
 internal sealed record NetworkSpec(string? Namespace, string ClassName, string Accessibility, NetworkDeclaration Declaration, NetworkGraph? Graph)
 {
+    /// <summary>For a <c>[PrunedNetwork]</c>: the builder overrides its plan gives (the runtime graph is built with them too).</summary>
+    public NetworkOverrides? Overrides { get; init; }
+
+    /// <summary>For a <c>[PrunedNetwork]</c>: its base network and plan file (null for a <c>[Network]</c>).</summary>
+    public PrunedFrom? Pruned { get; init; }
+
     /// <summary>File name of the generated source.</summary>
     public string HintName => (Namespace is null ? ClassName : $"{Namespace}.{ClassName}") + ".PruneGen.g.cs";
 }
