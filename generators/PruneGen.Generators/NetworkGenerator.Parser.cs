@@ -175,7 +175,7 @@ public sealed partial class NetworkGenerator
         }
 
         /// <summary>Whether the compiler could not bind <paramref name="attribute"/> or one of its arguments (it reports that itself).</summary>
-        private static bool HasErrors(AttributeData attribute) =>
+        internal static bool HasErrors(AttributeData attribute) =>
             attribute.AttributeClass is null or { TypeKind: TypeKind.Error }
             || attribute.AttributeConstructor is null
             || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error)
@@ -187,7 +187,7 @@ public sealed partial class NetworkGenerator
         /// "the default" (stride, multiplier), an empty name where the attribute requires one (those
         /// layers own parameters, keyed by name), and an add with nothing to add.
         /// </summary>
-        private static (string Id, string Message)? CheckArguments(string attributeName, AttributeData a, LayerDeclaration layer)
+        internal static (string Id, string Message)? CheckArguments(string attributeName, AttributeData a, LayerDeclaration layer)
         {
             var kind = attributeName.Substring(0, attributeName.Length - "Attribute".Length);
             var name = layer.Name;
@@ -216,7 +216,7 @@ public sealed partial class NetworkGenerator
             return null;
         }
 
-        private static bool IsLayerAttribute(INamedTypeSymbol type)
+        internal static bool IsLayerAttribute(INamedTypeSymbol type)
         {
             for (var t = type.BaseType; t is not null; t = t.BaseType)
             {
@@ -229,7 +229,7 @@ public sealed partial class NetworkGenerator
             return false;
         }
 
-        private static LayerDeclaration? ToLayer(string attributeName, AttributeData a, int index)
+        internal static LayerDeclaration? ToLayer(string attributeName, AttributeData a, int index)
         {
             var ctor = a.ConstructorArguments;
             var named = new Dictionary<string, object?>();

@@ -45,6 +45,9 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
                 static (ctx, ct) => Parser.Parse(ctx, ct))
             .WithTrackingName(StepNames.Parse);
 
+        // [PrunedNetwork] classes: base declaration + plan (see NetworkGenerator.PrunedNetwork.cs).
+        InitializePrunedNetworks(context);
+
         // Emission and reporting are separate branches: diagnostics carry syntax trees (for real
         // locations) and would otherwise make every edit of the file re-emit the network.
         var specs = parsed

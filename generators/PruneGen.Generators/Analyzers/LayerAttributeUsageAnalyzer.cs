@@ -7,9 +7,9 @@ namespace PruneGen.Generators.Analyzers;
 
 /// <summary>
 /// PG0016 for layer attributes, and budget or shape-check attributes (<c>[MaxMacs]</c>, <c>[ExpectShape]</c>…),
-/// on a class without <c>[Network]</c>: the generator only looks at <c>[Network]</c> classes, so such
-/// attributes would silently do nothing (a budget that is never checked is worse than none). Reported
-/// at each attribute, like the generator's own layer diagnostics.
+/// on a class without <c>[Network]</c> (or <c>[PrunedNetwork]</c>, where the generator reports PG0036): the
+/// generator only looks at those classes, so such attributes would silently do nothing (a budget that is never
+/// checked is worse than none). Reported at each attribute, like the generator's own layer diagnostics.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LayerAttributeUsageAnalyzer : DiagnosticAnalyzer
@@ -27,16 +27,17 @@ public sealed class LayerAttributeUsageAnalyzer : DiagnosticAnalyzer
         {
             var layerAttribute = start.Compilation.GetTypeByMetadataName("PruneGen.LayerAttribute");
             var networkAttribute = start.Compilation.GetTypeByMetadataName("PruneGen.NetworkAttribute");
+            var prunedAttribute = start.Compilation.GetTypeByMetadataName("PruneGen.PrunedNetworkAttribute");
             if (layerAttribute is null || networkAttribute is null)
             {
                 return; // PruneGen is not referenced.
             }
 
-            start.RegisterSymbolAction(c => AnalyzeType(c, layerAttribute, networkAttribute), SymbolKind.NamedType);
+            start.RegisterSymbolAction(c => AnalyzeType(c, layerAttribute, networkAttribute, prunedAttribute), SymbolKind.NamedType);
         });
     }
 
-    private static void AnalyzeType(SymbolAnalysisContext context, INamedTypeSymbol layerAttribute, INamedTypeSymbol networkAttribute)
+    private static void AnalyzeType(SymbolAnalysisContext context, INamedTypeSymbol layerAttribute, INamedTypeSymbol networkAttribute, INamedTypeSymbol? prunedAttribute)
     {
         var type = (INamedTypeSymbol)context.Symbol;
         var attributes = type.GetAttributes();
@@ -47,7 +48,8 @@ public sealed class LayerAttributeUsageAnalyzer : DiagnosticAnalyzer
 
         foreach (var a in attributes)
         {
-            if (SymbolEqualityComparer.Default.Equals(a.AttributeClass, networkAttribute))
+            // A [PrunedNetwork] with layer attributes is the generator's PG0036.
+            if (SymbolEqualityComparer.Default.Equals(a.AttributeClass, networkAttribute) || SymbolEqualityComparer.Default.Equals(a.AttributeClass, prunedAttribute))
             {
                 return;
             }

@@ -16,6 +16,12 @@ namespace PruneGen.Generators.Model;
 /// <param name="Budgets">Compile-time budgets and shape expectations declared on the class (null: none); the summary lists them.</param>
 internal sealed record NetworkSpec(string? Namespace, string ClassName, string Accessibility, NetworkDeclaration Declaration, NetworkGraph? Graph, NetworkBudgets? Budgets = null)
 {
+    /// <summary>For a <c>[PrunedNetwork]</c>: the builder overrides its plan gives (the runtime graph is built with them too).</summary>
+    public NetworkOverrides? Overrides { get; init; }
+
+    /// <summary>For a <c>[PrunedNetwork]</c>: its base network and plan file (null for a <c>[Network]</c>).</summary>
+    public PrunedFrom? Pruned { get; init; }
+
     /// <summary>File name of the generated source.</summary>
     public string HintName => (Namespace is null ? ClassName : $"{Namespace}.{ClassName}") + ".PruneGen.g.cs";
 }
