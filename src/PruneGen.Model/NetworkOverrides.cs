@@ -17,7 +17,10 @@ public sealed record NetworkOverrides(EquatableArray<ChannelOverride> Channels, 
     public bool IsEmpty => Channels.Count == 0 && RemovedBlocks.Count == 0;
 }
 
-/// <summary>A new output width for one convolution or dense layer.</summary>
+/// <summary>
+/// A new output width for one convolution or dense layer. A Conv2D declared as depthwise (groups equal to its
+/// channels) gets the new width as its group count too, so it stays depthwise.
+/// </summary>
 /// <param name="Layer">The layer's (expanded) name.</param>
 /// <param name="Channels">Output channels (convolution) or units (dense) it keeps; between 1 and the declared size.</param>
 public sealed record ChannelOverride(string Layer, int Channels);

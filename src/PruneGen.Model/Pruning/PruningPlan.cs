@@ -195,6 +195,21 @@ public static class PlanValidator
                     widths.Add(new ChannelOverride(producer, entry.Kept.Count));
                 }
             }
+
+            // A depthwise convolution declared as a grouped Conv2D (groups = input = output channels) carries the
+            // group's channels through without being a producer, but its declared size (and groups) must shrink
+            // with them. One declared with [DepthwiseConv2D] follows its input by itself.
+            foreach (var name in group.Layers)
+            {
+                if (graph.Find(name) is { Kind: LayerKind.Conv2D, Groups: > 1 } layer
+                    && layer.Groups == layer.InputShape.Channels && layer.Groups == layer.OutputShape.Channels
+                    && !group.Producers.Contains(name)
+                    && (layer.Block is null || !removed.Contains(layer.Block))
+                    && (graph.Declaration is null || graph.Declaration.Layers.Any(d => d.Name == name && d.Kind == LayerKind.Conv2D)))
+                {
+                    widths.Add(new ChannelOverride(name, entry.Kept.Count));
+                }
+            }
         }
 
         return new NetworkOverrides(new EquatableArray<ChannelOverride>(widths.ToArray()), plan.RemovedBlocks);

@@ -122,6 +122,8 @@ public static class Allocator
             var normalized = Normalize(scores[i], options.Normalization, g.Channels);
             if (prior is not null)
             {
+                // A group the criterion does not score (kept as it is) still keeps exactly the previous plan's channels.
+                normalized ??= new float[g.Channels];
                 var keptBefore = new HashSet<int>(prior.Kept);
                 for (var c = 0; c < g.Channels; c++)
                 {

@@ -212,7 +212,18 @@ public static class PlanFile
 
             var network = String(root, "network", required: true) ?? string.Empty;
             var criterion = String(root, "criterion", required: false) ?? string.Empty;
-            var seed = root.TryGetProperty("seed", out var seedElement) && seedElement.ValueKind == JsonValueKind.Number && seedElement.TryGetUInt64(out var s) ? s : 0UL;
+            var seed = 0UL;
+            if (root.TryGetProperty("seed", out var seedElement))
+            {
+                if (seedElement.ValueKind == JsonValueKind.Number && seedElement.TryGetUInt64(out var s))
+                {
+                    seed = s;
+                }
+                else
+                {
+                    Errors.Add(new PlanError("seed", $"expected a non-negative integer, found {Describe(seedElement)}."));
+                }
+            }
             var groups = new List<PlanGroup>();
             if (Array(root, "groups", required: true) is { } groupArray)
             {
