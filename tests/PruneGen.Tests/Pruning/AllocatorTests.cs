@@ -121,6 +121,20 @@ public sealed class AllocatorTests
     }
 
     [Fact]
+    public void AGroupTheCriterionDoesNotScoreKeepsThePreviousPlansChannels()
+    {
+        // Step 1 pruned fc1 (say by L1); step 2 uses a criterion that does not score fc1 (BatchNorm scale: no BatchNorm
+        // after fc1). fc1 must keep exactly what step 1 kept, not fall back to its first channels (or fail).
+        INetwork net = new PrVgg();
+        var previous = Plan(net, ("conv1", [0, 1, 2, 4]), ("fc1", [1, 3, 5, 7, 9]));
+        float[]?[] scores = [null, [6, 5, 4, 3, 2, 1], [1, 2, 3, 4, 5, 6, 7, 8], null, null];
+        var plan = Allocator.Allocate(net, scores, new AllocationOptions { Target = PruningTarget.ChannelRatio(0.5) }, "bn", 1, previous: previous);
+        Assert.Equal([1, 3, 5, 7, 9], Kept(plan, "fc1", 10));
+        Assert.Equal([0, 1, 2], Kept(plan, "conv1", 6));
+        Assert.Equal([4, 5, 6, 7], Kept(plan, "conv2", 8));
+    }
+
+    [Fact]
     public void AnUnreachableTargetSaysWhatTheConstraintsAllow()
     {
         var e = Assert.Throws<InvalidOperationException>(() => Allocate(new PrVgg(), VggScores(), new AllocationOptions { Target = PruningTarget.MacsFraction(0.01), MaxRatio = 0.5 }));

@@ -97,6 +97,19 @@ public sealed class MaskEquivalenceTests
     }
 
     [Fact]
+    public void DepthwiseDeclaredAsAGroupedConvolutionMaskedEqualsSliced()
+    {
+        var groups = ChannelGroups.Analyze(PrGroupedDepthwise.Graph);
+        Assert.Equal(["pw"], groups.Find("pw")!.Producers);
+        Assert.Contains("dwx.weight@0+0x1", groups.Find("pw")!.Slices.Select(Describe));
+
+        INetwork net = new PrGroupedDepthwise();
+        var pruned = AssertMaskedEqualsSliced(net, Plan(net, ("pw", [1, 2, 5])), 11);
+        Assert.Equal(3, pruned.Graph.Find("dwx")!.Groups);
+        Assert.Equal([3, 1, 3, 3], pruned["dwx.weight"].Shape);
+    }
+
+    [Fact]
     public void SigmoidTanhAndLeakyReluMaskedEqualsSliced()
     {
         INetwork net = new PrSigmoid();

@@ -19,7 +19,7 @@ public sealed class PlanFileTests : IDisposable
         EquatableArray<string>.Empty,
         new PlanSummary(1000, 500, 300, 150));
 
-    private const string Head = """{ "format": "prunegen.plan", "version": 1, "network": "PrVgg", "criterion": "l1", "seed": 1, """;
+    private const string Head = """{ "format": "prunegen.plan", "version": 1, "network": "PrVgg", """;
 
     /// <summary>The single error of parsing <paramref name="json"/>.</summary>
     private static PlanError ParseError(string json)
@@ -100,6 +100,9 @@ public sealed class PlanFileTests : IDisposable
     [InlineData("\"groups\": [ { \"name\": \"conv1\", \"channels\": \"6\", \"kept\": [0] } ] }", "groups[0].channels", "expected an integer, found the string \"6\".")]
     [InlineData("\"groups\": [ { \"name\": \"conv1\", \"channels\": 6, \"kept\": [0, 1.5] } ] }", "groups[0].kept[1]", "expected a channel index (an integer), found the number 1.5.")]
     [InlineData("\"groups\": [], \"removedBlocks\": [ true ] }", "removedBlocks[0]", "expected a block name (a string), found true.")]
+    [InlineData("\"groups\": [], \"seed\": \"7\" }", "seed", "expected a non-negative integer, found the string \"7\".")]
+    [InlineData("\"groups\": [], \"seed\": -1 }", "seed", "expected a non-negative integer, found the number -1.")]
+    [InlineData("\"groups\": [], \"criterion\": 3 }", "criterion", "expected a string, found the number 3.")]
     public void StructuralErrorsNameTheirPath(string rest, string path, string message)
     {
         var error = ParseError(Head + rest);

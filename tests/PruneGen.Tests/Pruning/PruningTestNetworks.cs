@@ -83,3 +83,13 @@ public partial class PrSigmoid;
 [Dense("fc1", 4), ReLU]
 [Dense("logits", 2)]
 public partial class PrTiny;
+
+// A depthwise convolution declared as a grouped Conv2D (groups = in = out channels):
+// 3×6×6 → pw 6@1 → relu → dwx 6@3 groups 6 pad 1 → relu → gap 6 → logits 3. Pruning pw's group must
+// shrink dwx's channels and groups together.
+[Network(3, 6, 6)]
+[Conv2D("pw", 6, 1), ReLU]
+[Conv2D("dwx", 6, 3, Groups = 6, Padding = 1), ReLU]
+[GlobalAvgPool]
+[Dense("logits", 3)]
+public partial class PrGroupedDepthwise;
