@@ -110,6 +110,50 @@ public sealed class MaskEquivalenceTests
     }
 
     [Fact]
+    public void BatchNormOverFlattenedFeaturesIsSlicedInBlocks()
+    {
+        Assert.Equal(
+            ["c.weight@0+0x1", "c.bias@0+0x1", "bnf.weight@0+0x16", "bnf.bias@0+0x16", "bnf.running_mean@0+0x16", "bnf.running_var@0+0x16", "logits.weight@1+0x16"],
+            ChannelGroups.Analyze(PrFlatBatchNorm.Graph).Find("c")!.Slices.Select(Describe));
+        INetwork net = new PrFlatBatchNorm();
+        var pruned = AssertMaskedEqualsSliced(net, Plan(net, ("c", [0, 2])), 12);
+        Assert.Equal(net.Parameters["bnf.running_mean"].Data.AsSpan(32, 16).ToArray(), pruned["bnf.running_mean"].Data.AsSpan(16, 16).ToArray());
+    }
+
+    [Fact]
+    public void VggNetPlannedToHalfItsMacsMaskedEqualsSliced()
+    {
+        // The example network end to end: L1 scores, a MAC target with SIMD-friendly multiples, slicing, one sample.
+        INetwork net = new PruneGen.Examples.Networks.VggNet();
+        Randomize(net, 13);
+        var plan = Pruner.Plan(net, new PruningOptions { Allocation = new AllocationOptions { Target = PruningTarget.MacsFraction(0.5), Multiple = 8 } });
+        Assert.All(plan.Groups, g => Assert.Equal(0, g.Kept.Count % 8));
+        Assert.True(plan.Summary!.Macs <= 0.5 * plan.Summary.BaseMacs);
+        var input = RandomInput(net.InputSize, 14);
+        var pruned = PlanSlicer.Slice(net, plan);
+        PruningMask.Create(net.Graph, plan).Apply(net.Parameters);
+        AssertClose(Forward(net, input, 1), RunPruned(pruned, input, 1), "VggNet masked vs sliced");
+        Assert.Equal(plan.Summary.Macs, pruned.Graph.TotalMacs);
+    }
+
+    [Fact]
+    public void TinyResNetPlannedWithARemovedBlockMaskedEqualsSliced()
+    {
+        // Needs NetworkBuilder.Build(declaration, overrides) to apply widths inside residual blocks and remove blocks.
+        INetwork net = new PruneGen.Examples.Networks.TinyResNet();
+        Randomize(net, 15);
+        var plan = Pruner.Plan(net, new PruningOptions { Allocation = new AllocationOptions { Target = PruningTarget.MacsFraction(0.6), Global = true } }, removedBlocks: ["s2b2"]);
+        Assert.Equal(["s2b2"], plan.RemovedBlocks);
+        Assert.DoesNotContain(plan.Groups, g => g.Name.StartsWith("s2b2.", StringComparison.Ordinal));
+        Assert.True(plan.Summary!.Macs <= 0.6 * plan.Summary.BaseMacs);
+        var input = RandomInput(net.InputSize, 16);
+        var pruned = PlanSlicer.Slice(net, plan);
+        PruningMask.Create(net.Graph, plan).Apply(net.Parameters);
+        AssertClose(Forward(net, input, 1), RunPruned(pruned, input, 1), "TinyResNet masked vs sliced");
+        Assert.Equal(plan.Summary.Macs, pruned.Graph.TotalMacs);
+    }
+
+    [Fact]
     public void SigmoidTanhAndLeakyReluMaskedEqualsSliced()
     {
         INetwork net = new PrSigmoid();

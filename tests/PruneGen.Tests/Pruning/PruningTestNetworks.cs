@@ -93,3 +93,12 @@ public partial class PrTiny;
 [GlobalAvgPool]
 [Dense("logits", 3)]
 public partial class PrGroupedDepthwise;
+
+// BatchNorm over flattened features: 2×4×4 → c 3@3 pad 1 → relu → flatten 48 → bnf (48 features,
+// 16 per channel of c) → logits 2.
+[Network(2, 4, 4)]
+[Conv2D("c", 3, 3, Padding = 1), ReLU]
+[Flatten]
+[BatchNorm("bnf")]
+[Dense("logits", 2)]
+public partial class PrFlatBatchNorm;
