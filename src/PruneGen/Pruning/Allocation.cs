@@ -172,9 +172,26 @@ public static class Allocator
                 break;
             case ChannelRatioTarget c:
                 {
-                    // Remove the lowest-scoring ratio·N channels of all free groups: keep those above the cut score.
+                    // Remove exactly the lowest-scoring ratio·N channels of all free groups (ties: earlier group first; within
+                    // a group, Top keeps lower indices). A score threshold would also remove every channel tied with the last one.
                     var cut = (int)Math.Floor(c.Ratio * all.Length);
-                    plan = Build(global(cut == 0 ? float.NegativeInfinity : all[cut - 1]));
+                    var removedPer = new Dictionary<Slot, int>(ReferenceEqualityComparer.Instance);
+                    foreach (var s in free)
+                    {
+                        removedPer[s] = 0;
+                    }
+
+                    var ranked = free
+                        .SelectMany((s, k) => s.Scores!.Select((v, ch) => (Slot: s, Score: v, Group: k, Channel: ch)))
+                        .Where(x => float.IsFinite(x.Score))
+                        .OrderBy(x => x.Score).ThenBy(x => x.Group).ThenByDescending(x => x.Channel)
+                        .Take(cut);
+                    foreach (var x in ranked)
+                    {
+                        removedPer[x.Slot]++;
+                    }
+
+                    plan = Build(s => s.Clamp(RoundUp(s.Ceiling - removedPer[s], options.Multiple, s.Group.Channels)));
                     break;
                 }
 
