@@ -101,6 +101,19 @@ public sealed class AllocatorTests
         Assert.Equal([4, 6, 8], uniform.Groups.Select(g => g.Kept.Count)); // 6·0.75 = 4.5 rounds to even (4), 8·0.75 = 6, 10·0.75 = 7.5 → 8
     }
 
+    [Fact]
+    public void GlobalRatioRemovesExactlyItsShareEvenWhenScoresTie()
+    {
+        // Ten channels score 0 (e.g. already zeroed); 25 % of 24 is 6: the 6 lowest go (ties: earlier group first, and
+        // within a group the higher indices, as ties keep lower indices), not every channel tied with the 6th.
+        float[]?[] scores = [null, [0, 0, 0, 0, 5, 6], [0, 0, 0, 0, 0, 0, 7, 8], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], null];
+        var plan = Allocate(new PrVgg(), scores, new AllocationOptions { Target = PruningTarget.ChannelRatio(0.25), Global = true, Normalization = ScoreNormalization.None });
+        Assert.Equal(18, plan.Groups.Sum(g => g.Kept.Count) + (24 - plan.Groups.Sum(g => g.Channels)));
+        Assert.Equal([4, 5], Kept(plan, "conv1", 6));
+        Assert.Equal([0, 1, 2, 3, 6, 7], Kept(plan, "conv2", 8));
+        Assert.Null(plan.Group("fc1"));
+    }
+
     [Theory]
     [InlineData(true, false)]
     [InlineData(true, true)]
