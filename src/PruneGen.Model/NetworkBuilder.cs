@@ -655,7 +655,9 @@ public static class NetworkBuilder
                         var depthwise = kind == LayerKind.DepthwiseConv2D;
                         var multiplier = depthwise ? (l.Size == 0 ? 1 : l.Size) : 0;
                         var outChannels = depthwise ? x.Channels * multiplier : Width(name, l.Size);
-                        groups = depthwise ? x.Channels : l.Groups;
+                        // A channel-wise convolution written as Conv2D (Groups = Size) keeps one filter per group when
+                        // pruned: its group count follows its (overridden) width.
+                        groups = depthwise ? x.Channels : l.Groups > 1 && l.Groups == l.Size ? outChannels : l.Groups;
                         kernel = l.Kernel;
                         stride = l.Stride == 0 ? 1 : l.Stride;
                         padding = l.Padding;
