@@ -329,7 +329,7 @@ public static class QuickRunner
         AnsiConsole.Write(table);
     }
 
-    private static int NetworkOrder(string name) => ReferenceNetworks.Names.ToList().IndexOf(name);
+    private static int NetworkOrder(string name) => ReferenceNetworks.Names.Concat(ReferenceNetworks.Pruned).ToList().IndexOf(name);
 
     private static string Digits(double value) => value >= 100 ? "F0" : "F1";
 

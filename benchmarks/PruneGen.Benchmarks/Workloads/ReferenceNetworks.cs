@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using PruneGen.Examples.Networks;
 using PruneGen.Model;
 
@@ -11,6 +12,9 @@ public static class ReferenceNetworks
     /// <summary>Names in the order the tables list them.</summary>
     public static IReadOnlyList<string> Names { get; } = new[] { "Mlp", "LeNet5", "VggNet", "TinyResNet" };
 
+    /// <summary>Compiled pruned networks (not in the default tables; pass them with <c>--networks</c>): VGG at 1/2 and 1/4 of its MACs.</summary>
+    public static IReadOnlyList<string> Pruned { get; } = new[] { "VggNetL1Half", "VggNetL1Quarter" };
+
     /// <summary>Seed of every weight tensor (the same weights go to PruneGen and to the ONNX export).</summary>
     public const int WeightSeed = 20261;
 
@@ -21,7 +25,9 @@ public static class ReferenceNetworks
         "LeNet5" => new LeNet5(),
         "VggNet" => new VggNet(),
         "TinyResNet" => new TinyResNet(),
-        _ => throw new ArgumentException($"Unknown network '{name}'; expected one of {string.Join(", ", Names)}.", nameof(name)),
+        "VggNetL1Half" => new VggNetL1Half(),
+        "VggNetL1Quarter" => new VggNetL1Quarter(),
+        _ => throw new ArgumentException($"Unknown network '{name}'; expected one of {string.Join(", ", Names.Concat(Pruned))}.", nameof(name)),
     };
 
     /// <summary>Multiply-accumulates per sample of the network called <paramref name="name"/>.</summary>
@@ -31,6 +37,8 @@ public static class ReferenceNetworks
         "LeNet5" => LeNet5.TotalMacs,
         "VggNet" => VggNet.TotalMacs,
         "TinyResNet" => TinyResNet.TotalMacs,
+        "VggNetL1Half" => VggNetL1Half.TotalMacs,
+        "VggNetL1Quarter" => VggNetL1Quarter.TotalMacs,
         _ => throw new ArgumentException($"Unknown network '{name}'.", nameof(name)),
     };
 
