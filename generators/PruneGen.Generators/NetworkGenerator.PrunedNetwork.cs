@@ -79,21 +79,7 @@ public sealed partial class NetworkGenerator
             .WithTrackingName(PrunedStepNames.Spec);
         var diagnostics = compiled.Select(static (r, _) => (r.Diagnostics, r.PlanDiagnostics));
 
-        context.RegisterSourceOutput(specs, static (spc, spec) =>
-        {
-            if (spec is null)
-            {
-                return;
-            }
-
-            var (source, error) = EmitSafely(spec);
-            if (error is not null)
-            {
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, error));
-            }
-
-            spc.AddSource(spec.HintName, source);
-        });
+        context.RegisterSourceOutput(specs, static (spc, spec) => AddSource(spc, spec));
 
         context.RegisterSourceOutput(diagnostics, static (spc, items) =>
         {

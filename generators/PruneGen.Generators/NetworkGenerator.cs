@@ -57,22 +57,7 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
             .Select(static (r, _) => r.Diagnostics)
             .WithTrackingName(StepNames.Diagnostics);
 
-        context.RegisterSourceOutput(specs, static (spc, spec) =>
-        {
-            if (spec is null)
-            {
-                return;
-            }
-
-            var (source, error) = EmitSafely(spec);
-            if (error is not null)
-            {
-                // The spec carries no location (it would defeat caching); the message names the class.
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, error));
-            }
-
-            spc.AddSource(spec.HintName, source);
-        });
+        context.RegisterSourceOutput(specs, static (spc, spec) => AddSource(spc, spec));
 
         context.RegisterSourceOutput(diagnostics, static (spc, items) =>
         {
@@ -81,6 +66,26 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
                 spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.Get(d.Id), d.Location?.ToLocation(), d.Message));
             }
         });
+    }
+
+    /// <summary>
+    /// Emits <paramref name="spec"/> (nothing for null); a generator failure becomes PG0012 and the class still
+    /// gets its source. The spec carries no location (it would defeat caching); the message names the class.
+    /// </summary>
+    internal static void AddSource(SourceProductionContext spc, NetworkSpec? spec)
+    {
+        if (spec is null)
+        {
+            return;
+        }
+
+        var (source, error) = EmitSafely(spec);
+        if (error is not null)
+        {
+            spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, error));
+        }
+
+        spc.AddSource(spec.HintName, source);
     }
 
     /// <summary>
