@@ -108,6 +108,9 @@ public sealed class ImportanceContext
         var dropout = network.DropoutState;
         try
         {
+            // Calibration passes draw dropout masks; seed them from the context so a plan does not depend on
+            // whatever the network did before it was scored.
+            network.DropoutState = SplitMix64.Derive(Seed, 0, 0x43414C4942UL);
             var iterator = new BatchIterator(data, BatchSize, BatchIteratorOptions.Evaluation);
             iterator.StartEpoch(0);
             var images = iterator.CreateImageBuffer();
