@@ -27,7 +27,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
     internal sealed class Settings : CommandSettings
     {
         [CommandOption("-n|--network <NAME>")]
-        [Description("Network to train: vgg (default), resnet, lenet5 or mlp.")]
+        [Description("Network to train: vgg (default), resnet, lenet5, mlp, or one of the compiled pruned VGGs vgg-l1-half / vgg-l1-quarter (trained from scratch: the baseline for pruning).")]
         [DefaultValue("vgg")]
         public string Network { get; init; } = "vgg";
 
@@ -141,7 +141,9 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         "RESNET" => new TinyResNet(),
         "LENET5" => new LeNet5(),
         "MLP" => new Mlp(),
-        _ => throw new ArgumentException($"Unknown network '{name}'; use vgg, resnet, lenet5 or mlp."),
+        "VGG-L1-HALF" => new VggNetL1Half(),
+        "VGG-L1-QUARTER" => new VggNetL1Quarter(),
+        _ => throw new ArgumentException($"Unknown network '{name}'; use vgg, resnet, lenet5, mlp, vgg-l1-half or vgg-l1-quarter."),
     };
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
