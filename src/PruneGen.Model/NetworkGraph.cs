@@ -62,12 +62,31 @@ public sealed record LayerNode(
 
     /// <summary>
     /// Floats of im2col scratch one sample of this layer needs: a convolution is computed as a matrix
-    /// product over unfolded input patches, except a 1×1 stride-1 unpadded one, which multiplies the
-    /// input directly. The generated code sizes its workspace from this (per kernel thread); the kernel relies on it.
+    /// product over unfolded input patches (rows padded to <see cref="Im2ColRowAlignment"/>), except a 1×1
+    /// stride-1 unpadded one, which multiplies the input directly. The generated code sizes its workspace from this (per kernel thread); the kernel relies on it.
     /// </summary>
-    public int Im2ColLength => Kind == LayerKind.Conv2D && !(Kernel == 1 && Stride == 1 && Padding == 0)
-        ? InputShape.Channels / Groups * Kernel * Kernel * OutputShape.Spatial
-        : 0;
+    public int Im2ColLength
+    {
+        get
+        {
+            if (Kind != LayerKind.Conv2D || (Kernel == 1 && Stride == 1 && Padding == 0))
+            {
+                return 0;
+            }
+
+            var spatial = OutputShape.Spatial;
+            var padded = (spatial + Im2ColRowAlignment - 1) / Im2ColRowAlignment * Im2ColRowAlignment;
+            var patch = InputShape.Channels / Groups * Kernel * Kernel;
+            return (patch * padded) + (padded != spatial ? OutputShape.Channels / Groups * padded : 0);
+        }
+    }
+
+    /// <summary>
+    /// Columns of an im2col row are padded (with zeros) to a multiple of this: one 512-bit vector, so the
+    /// convolution's matrix product runs on whole vectors only. The padded product of one group lands in
+    /// scratch too, and the kernel's fused store copies the real columns out.
+    /// </summary>
+    public const int Im2ColRowAlignment = 16;
 
     /// <summary>
     /// Floats of scratch the backward pass of a convolution needs (see <c>Conv2DKernel.BackwardScratchLength</c>):
@@ -85,7 +104,8 @@ public sealed record LayerNode(
 
             var patch = InputShape.Channels / Groups * Kernel * Kernel;
             var groupOut = OutputShape.Channels / Groups;
-            return (2 * patch * OutputShape.Spatial) + (OutputShape.Spatial * groupOut) + (Groups * patch * groupOut) + OutputShape.Channels;
+            // The training forward calls the same kernel as inference with this scratch, so it covers both.
+            return System.Math.Max(Im2ColLength, (2 * patch * OutputShape.Spatial) + (OutputShape.Spatial * groupOut) + (Groups * patch * groupOut) + OutputShape.Channels);
         }
     }
 

@@ -7,7 +7,8 @@ namespace PruneGen.Generators.Emit;
 
 /// <summary>
 /// The static memory plan of one mode. Per batch the workspace holds, in order: every layer's output
-/// that is not an alias ([layer: batch × size]...), in training also every such layer's gradient and
+/// that exists in the mode ([layer: batch × size]...; not an alias, and at inference not a layer inside a
+/// fused store, which writes only its last layer's output), in training also every such layer's gradient and
 /// every dropout mask; then, independent of the batch, BatchNorm's saved statistics (training) and the
 /// im2col scratch. All offsets are constants; only the batch multiplies them.
 /// </summary>
@@ -22,7 +23,7 @@ internal sealed class MemoryPlan
             PerSample = g.InputShape.Size;
         }
 
-        foreach (var l in g.Layers.Where(l => !c.IsAlias(l)))
+        foreach (var l in g.Layers.Where(l => !c.HasNoMemory(l)))
         {
             Activations[l.Index] = PerSample;
             PerSample += l.OutputShape.Size;

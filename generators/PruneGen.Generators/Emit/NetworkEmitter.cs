@@ -240,7 +240,7 @@ internal static class NetworkEmitter
     {
         var c = new ForwardContext(g, training: false);
         var plan = new MemoryPlan(g, c);
-        w.Line($"/// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input).</summary>");
+        w.Line($"/// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input; fused stores keep only their last layer's).</summary>");
         w.Line($"private const int ActivationsPerSample = {plan.PerSample};");
         w.Line($"/// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>");
         w.Line($"private const int ScratchLength = {plan.Scratch};");
@@ -262,7 +262,23 @@ internal static class NetworkEmitter
         {
             w.Line();
             w.Line($"// {l.Name}: {Describe(l, g)}");
-            EmitViews(w, l, c, plan, activation: true);
+            if (c.FusedInto(l) is { } fused)
+            {
+                w.Line($"// (computed by {fused.Head.Name}'s fused store)");
+                continue;
+            }
+
+            if (c.StoreOf(l) is { } store)
+            {
+                // One pass writes the last fused layer's output; the head's and the links' outputs never exist.
+                w.Line($"// fused: {store.Describe()}");
+                EmitViews(w, store.Last, c, plan, activation: true);
+            }
+            else
+            {
+                EmitViews(w, l, c, plan, activation: true);
+            }
+
             CpuLayerEmitters.For(l.Kind).EmitForward(w, l, c);
         }
 

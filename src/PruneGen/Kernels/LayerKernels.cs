@@ -4,175 +4,103 @@ using PruneGen.Model;
 
 namespace PruneGen.Kernels;
 
-/// <summary>Dense forward: <c>y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]</c>. x is (batch, In), W is (Out, In), y is (batch, Out).</summary>
+/// <summary>
+/// Dense forward: <c>y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]</c>. x is (batch, In), W is (Out, In), y is (batch, Out).
+/// The store is fused like the convolution's (bias, a following BatchNorm, a residual, ReLU), and large
+/// layers are split across <see cref="WorkerPool"/> threads by samples, or by units when the batch is smaller
+/// than the thread count.
+/// </summary>
 /// <typeparam name="TShape">The layer's constant dimensions.</typeparam>
 public static unsafe partial class DenseKernel<TShape>
     where TShape : IDenseShape
 {
-    /// <summary>Computes the layer for <paramref name="batch"/> samples; <paramref name="bias"/> is empty when the layer has none.</summary>
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch)
-    {
-        fixed (float* px = x, pw = weight, py = y)
-        {
-            Gemm.MultiplyNT(batch, TShape.Out, TShape.In, px, TShape.In, pw, TShape.In, py, TShape.Out, accumulate: false);
-        }
-
-        if (!bias.IsEmpty)
-        {
-            for (var n = 0; n < batch; n++)
-            {
-                var row = y.Slice(n * TShape.Out, TShape.Out);
-                TensorPrimitives.Add(row, bias, row);
-            }
-        }
-    }
-}
-
-/// <summary>
-/// Convolution forward. x is (batch, Cin, H, W), weight is (Cout, Cin/groups, K, K), y is
-/// (batch, Cout, OH, OW). Per sample and group: <c>y_g = W_g · im2col(x_g)</c>, a (Cout/g × Cin/g·K·K)
-/// by (Cin/g·K·K × OH·OW) product; a 1×1 stride-1 unpadded convolution multiplies x directly.
-/// </summary>
-/// <typeparam name="TShape">The layer's constant dimensions.</typeparam>
-public static unsafe partial class Conv2DKernel<TShape>
-    where TShape : IConv2DShape
-{
-    private static int GroupIn => TShape.InChannels / TShape.Groups;
-
-    private static int GroupOut => TShape.OutChannels / TShape.Groups;
-
-    private static int PatchLength => GroupIn * TShape.Kernel * TShape.Kernel;
-
-    private static int OutSpatial => TShape.OutHeight * TShape.OutWidth;
-
-    private static int InSpatial => TShape.InHeight * TShape.InWidth;
-
-    private static bool Direct => TShape.Kernel == 1 && TShape.Stride == 1 && TShape.Padding == 0;
-
-    /// <summary>Floats of scratch one call needs (matches <see cref="LayerNode.Im2ColLength"/>).</summary>
-    public static int ScratchLength => Direct ? 0 : PatchLength * OutSpatial;
+    /// <summary>Below this many multiply-adds per call, waking a second thread costs more than it saves.</summary>
+    private const long ParallelMacs = 256 * 1024;
 
     [ThreadStatic]
     private static ForwardWork? t_forward;
 
+    /// <summary>Computes the layer for <paramref name="batch"/> samples; <paramref name="bias"/> is empty when the layer has none.</summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch) =>
+        ForwardFused(x, weight, bias, default, ReadOnlySpan<float>.Empty, y, batch, relu: false);
+
     /// <summary>
-    /// Computes the layer for <paramref name="batch"/> samples. The samples are split across
-    /// <see cref="WorkerPool"/> threads; <paramref name="scratch"/> is divided evenly between them and
-    /// must hold <see cref="ScratchLength"/> floats per thread.
+    /// Computes <c>y = act(BN(x·Wᵀ + b) + residual)</c> in one pass: <paramref name="norm"/> is the following
+    /// BatchNorm (or <c>default</c>), <paramref name="residual"/> a tensor of y's shape (or empty).
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Span<float> scratch)
+    public static void ForwardFused(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, BatchNormParameters norm, ReadOnlySpan<float> residual, Span<float> y, int batch, bool relu)
     {
-        var parts = Math.Min(batch, WorkerPool.Workers);
-        fixed (float* px = x, pw = weight, pb = bias, py = y, cols = scratch)
+        var work = t_forward ??= new ForwardWork();
+        norm.Fold(bias, work.Scale, work.Shift);
+        var parts = (long)batch * TShape.In * TShape.Out >= ParallelMacs ? WorkerPool.Workers : 1;
+        fixed (float* px = x, pw = weight, py = y, pr = residual, scale = work.Scale, shift = work.Shift)
         {
-            var work = t_forward ??= new ForwardWork();
             work.X = px;
             work.W = pw;
-            work.B = bias.IsEmpty ? null : pb;
             work.Y = py;
-            work.Scratch = cols;
-            work.ScratchStride = scratch.Length / parts;
+            work.Residual = residual.IsEmpty ? null : pr;
+            work.ScaleData = scale;
+            work.ShiftData = shift;
+            work.Affine = !bias.IsEmpty || !norm.IsEmpty;
+            work.Scaled = !norm.IsEmpty;
+            work.Relu = relu;
             work.Batch = batch;
             WorkerPool.Run(work, parts);
         }
     }
 
-    private static void ForwardSample(float* px, float* pw, float* pb, float* py, float* cols)
-    {
-        for (var g = 0; g < TShape.Groups; g++)
-        {
-            var input = px + (g * GroupIn * InSpatial);
-            var output = py + (g * GroupOut * OutSpatial);
-            var w = pw + (g * GroupOut * PatchLength);
-            if (Direct)
-            {
-                Gemm.MultiplyNN(GroupOut, OutSpatial, GroupIn, w, PatchLength, input, InSpatial, output, OutSpatial, accumulate: false);
-            }
-            else
-            {
-                Im2Col(input, cols);
-                Gemm.MultiplyNN(GroupOut, OutSpatial, PatchLength, w, PatchLength, cols, OutSpatial, output, OutSpatial, accumulate: false);
-            }
-        }
-
-        if (pb != null)
-        {
-            for (var c = 0; c < TShape.OutChannels; c++)
-            {
-                var plane = new Span<float>(py + (c * OutSpatial), OutSpatial);
-                TensorPrimitives.Add(plane, pb[c], plane);
-            }
-        }
-    }
-
-    /// <summary>One forward call's pointers; each part computes a contiguous range of samples.</summary>
+    /// <summary>One call's state: each part computes a range of samples (or, for small batches, of units).</summary>
     private sealed class ForwardWork : IParallelWork
     {
+        public readonly float[] Scale = new float[TShape.Out];
+        public readonly float[] Shift = new float[TShape.Out];
         public float* X;
         public float* W;
-        public float* B;
         public float* Y;
-        public float* Scratch;
-        public int ScratchStride;
+        public float* Residual;
+        public float* ScaleData;
+        public float* ShiftData;
+        public bool Affine;
+        public bool Scaled;
+        public bool Relu;
         public int Batch;
 
         public void Execute(int part, int parts)
         {
-            var (from, to) = (Batch * part / parts, Batch * (part + 1) / parts);
-            for (var n = from; n < to; n++)
+            int rows0 = 0, rows1 = Batch, units0 = 0, units1 = TShape.Out;
+            if (Batch >= parts)
             {
-                ForwardSample(X + (n * TShape.InChannels * InSpatial), W, B, Y + (n * TShape.OutChannels * OutSpatial), Scratch + (part * ScratchStride));
+                (rows0, rows1) = (Batch * part / parts, Batch * (part + 1) / parts);
             }
-        }
-    }
-
-    /// <summary>Unfolds one sample's group into columns: row (c, kh, kw), column (oh, ow); out-of-image taps are 0.</summary>
-    private static void Im2Col(float* input, float* cols)
-    {
-        int k = TShape.Kernel, s = TShape.Stride, pad = TShape.Padding, h = TShape.InHeight, wd = TShape.InWidth;
-        int oh = TShape.OutHeight, ow = TShape.OutWidth;
-        var row = cols;
-        for (var c = 0; c < GroupIn; c++)
-        {
-            var plane = input + (c * h * wd);
-            for (var kh = 0; kh < k; kh++)
+            else
             {
-                for (var kw = 0; kw < k; kw++)
+                (units0, units1) = (TShape.Out * part / parts, TShape.Out * (part + 1) / parts);
+            }
+
+            var (rows, units) = (rows1 - rows0, units1 - units0);
+            if (rows <= 0 || units <= 0)
+            {
+                return;
+            }
+
+            var y = Y + (rows0 * TShape.Out) + units0;
+            Gemm.MultiplyNT(rows, units, TShape.In, X + (rows0 * TShape.In), TShape.In, W + (units0 * TShape.In), TShape.In, y, TShape.Out, accumulate: false);
+            if (!Affine && Residual == null && !Relu)
+            {
+                return;
+            }
+
+            for (var n = 0; n < rows; n++)
+            {
+                var row = y + (n * TShape.Out);
+                var residual = Residual == null ? null : Residual + ((rows0 + n) * TShape.Out) + units0;
+                if (Affine)
                 {
-                    for (var y = 0; y < oh; y++)
-                    {
-                        var iy = (y * s) - pad + kh;
-                        var dst = row + (y * ow);
-                        if ((uint)iy >= (uint)h)
-                        {
-                            new Span<float>(dst, ow).Clear();
-                            continue;
-                        }
-
-                        var src = plane + (iy * wd);
-                        if (s == 1)
-                        {
-                            // Stride 1: the row is a contiguous run of the input, zero-padded at the edges.
-                            var x0 = Math.Min(ow, Math.Max(0, pad - kw));
-                            var x1 = Math.Max(x0, Math.Min(ow, wd + pad - kw));
-                            new Span<float>(dst, x0).Clear();
-                            if (x1 > x0)
-                            {
-                                new ReadOnlySpan<float>(src + x0 - pad + kw, x1 - x0).CopyTo(new Span<float>(dst + x0, x1 - x0));
-                            }
-
-                            new Span<float>(dst + x1, ow - x1).Clear();
-                            continue;
-                        }
-
-                        for (var x = 0; x < ow; x++)
-                        {
-                            var ix = (x * s) - pad + kw;
-                            dst[x] = (uint)ix < (uint)wd ? src[ix] : 0f;
-                        }
-                    }
-
-                    row += oh * ow;
+                    Epilogue.Row(row, residual, units, ScaleData + units0, ShiftData + units0, Scaled, Relu);
+                }
+                else
+                {
+                    Epilogue.Channel(row, row, residual, units, 1f, 0f, Relu);
                 }
             }
         }
@@ -210,11 +138,21 @@ public static unsafe partial class BatchNormKernel<TShape>
     }
 }
 
-/// <summary>Pooling forward over square windows. x is (batch, C, H, W), y is (batch, C, OH, OW).</summary>
+/// <summary>
+/// Pooling forward over square windows. x is (batch, C, H, W), y is (batch, C, OH, OW). Channel planes are
+/// split across <see cref="WorkerPool"/> threads when the tensor is large; the common 2×2 stride-2 window has
+/// its own loop without per-tap bounds checks.
+/// </summary>
 /// <typeparam name="TShape">The layer's constant dimensions.</typeparam>
-public static partial class Pool2DKernel<TShape>
+public static unsafe partial class Pool2DKernel<TShape>
     where TShape : IPool2DShape
 {
+    /// <summary>Below this many input floats one thread does the whole tensor.</summary>
+    private const int ParallelFloats = 32 * 1024;
+
+    [ThreadStatic]
+    private static PoolWork? t_work;
+
     /// <summary>Max pooling; padded taps never win (they count as −∞, as in PyTorch and ONNX).</summary>
     public static void MaxForward(ReadOnlySpan<float> x, Span<float> y, int batch) => Run(x, y, batch, max: true);
 
@@ -223,13 +161,48 @@ public static partial class Pool2DKernel<TShape>
 
     private static void Run(ReadOnlySpan<float> x, Span<float> y, int batch, bool max)
     {
+        var planes = batch * TShape.Channels;
+        var parts = planes * TShape.InHeight * TShape.InWidth >= ParallelFloats ? Math.Min(planes, WorkerPool.Workers) : 1;
+        fixed (float* px = x, py = y)
+        {
+            var work = t_work ??= new PoolWork();
+            work.X = px;
+            work.Y = py;
+            work.Planes = planes;
+            work.Max = max;
+            WorkerPool.Run(work, parts);
+        }
+    }
+
+    private static void Planes(float* x, float* y, int from, int to, bool max)
+    {
         int k = TShape.Window, s = TShape.Stride, pad = TShape.Padding, h = TShape.InHeight, w = TShape.InWidth;
         int oh = TShape.OutHeight, ow = TShape.OutWidth;
-        var area = 1f / (k * k);
-        for (var plane = 0; plane < batch * TShape.Channels; plane++)
+        if (max && k == 2 && s == 2 && pad == 0 && oh * 2 <= h && ow * 2 <= w)
         {
-            var src = x.Slice(plane * h * w, h * w);
-            var dst = y.Slice(plane * oh * ow, oh * ow);
+            // Every window lies inside the plane: four loads and three max per output.
+            for (var plane = from; plane < to; plane++)
+            {
+                var src = x + (plane * h * w);
+                var dst = y + (plane * oh * ow);
+                for (var oy = 0; oy < oh; oy++)
+                {
+                    float* r0 = src + (2 * oy * w), r1 = r0 + w, d = dst + (oy * ow);
+                    for (var ox = 0; ox < ow; ox++)
+                    {
+                        d[ox] = MathF.Max(MathF.Max(r0[2 * ox], r0[(2 * ox) + 1]), MathF.Max(r1[2 * ox], r1[(2 * ox) + 1]));
+                    }
+                }
+            }
+
+            return;
+        }
+
+        var area = 1f / (k * k);
+        for (var plane = from; plane < to; plane++)
+        {
+            var src = x + (plane * h * w);
+            var dst = y + (plane * oh * ow);
             for (var oy = 0; oy < oh; oy++)
             {
                 for (var ox = 0; ox < ow; ox++)
@@ -260,6 +233,17 @@ public static partial class Pool2DKernel<TShape>
                 }
             }
         }
+    }
+
+    /// <summary>One call's pointers; each part pools a contiguous range of channel planes.</summary>
+    private sealed class PoolWork : IParallelWork
+    {
+        public float* X;
+        public float* Y;
+        public int Planes;
+        public bool Max;
+
+        public void Execute(int part, int parts) => Pool2DKernel<TShape>.Planes(X, Y, Planes * part / parts, Planes * (part + 1) / parts, Max);
     }
 }
 

@@ -523,8 +523,8 @@ public partial class AllLayerKinds : global::PruneGen.ITrainableNetwork
     /// <summary>Every parameter and running statistic, in layer order.</summary>
     public global::PruneGen.ParameterSet Parameters => _parameters ??= new(new global::PruneGen.ParameterTensor[] { StemWeight, StemBnWeight, StemBnBias, StemBnRunningMean, StemBnRunningVar, DwWeight, DwBias, PwWeight, PwBias, BranchWeight, BranchBias, ResConv1Weight, ResBn1Weight, ResBn1Bias, ResBn1RunningMean, ResBn1RunningVar, ResConv2Weight, ResBn2Weight, ResBn2Bias, ResBn2RunningMean, ResBn2RunningVar, ResProjWeight, ResProjBnWeight, ResProjBnBias, ResProjBnRunningMean, ResProjBnRunningVar, FcWeight, FcBnWeight, FcBnBias, FcBnRunningMean, FcBnRunningVar, HeadAWeight, HeadABias, HeadBWeight, HeadBBias });
 
-    /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input).</summary>
-    private const int ActivationsPerSample = 15086;
+    /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input; fused stores keep only their last layer's).</summary>
+    private const int ActivationsPerSample = 11886;
     /// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>
     private const int ScratchLength = 10368;
     private float[] _workspace = global::System.Array.Empty<float>();
@@ -545,120 +545,117 @@ public partial class AllLayerKinds : global::PruneGen.ITrainableNetwork
         var scratch = workspace.Slice(batch * ActivationsPerSample, scratchLength);
 
         // stem: Conv2D 4×12×12 → 8×12×12, kernel 3, stride 1, padding 1; 288 params, 41,472 MACs
-        var stemOut = workspace.Slice(batch * 0, batch * 1152);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.StemShape>.Forward(input, StemWeight.Data, global::System.ReadOnlySpan<float>.Empty, stemOut, batch, scratch);
+        // fused: stem + stem_bn
+        var stemBnOut = workspace.Slice(batch * 0, batch * 1152);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.StemShape>.ForwardFused(input, StemWeight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(StemBnWeight.Data, StemBnBias.Data, StemBnRunningMean.Data, StemBnRunningVar.Data), global::System.ReadOnlySpan<float>.Empty, stemBnOut, batch, scratch, relu: false);
 
         // stem_bn: BatchNorm 8×12×12 → 8×12×12; 16 params, 0 MACs
-        var stemBnOut = workspace.Slice(batch * 1152, batch * 1152);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.StemBnShape>.Forward(stemOut, StemBnWeight.Data, StemBnBias.Data, StemBnRunningMean.Data, StemBnRunningVar.Data, stemBnOut, batch);
+        // (computed by stem's fused store)
 
         // leaky_relu1: LeakyReLU 8×12×12 → 8×12×12, slope 0.1
-        var leakyRelu1Out = workspace.Slice(batch * 2304, batch * 1152);
+        var leakyRelu1Out = workspace.Slice(batch * 1152, batch * 1152);
         global::PruneGen.Kernels.ElementwiseKernels.LeakyReLU(stemBnOut.Slice(0, batch * 1152), leakyRelu1Out, 0.1f);
 
         // dw: Conv2D 8×12×12 → 16×12×12, kernel 3, stride 1, padding 1, groups 8; 160 params, 20,736 MACs
-        var dwOut = workspace.Slice(batch * 3456, batch * 2304);
+        var dwOut = workspace.Slice(batch * 2304, batch * 2304);
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.DwShape>.Forward(leakyRelu1Out, DwWeight.Data, DwBias.Data, dwOut, batch, scratch);
 
         // pw: Conv2D 16×12×12 → 8×12×12, kernel 1, stride 1, padding 0, groups 4; 40 params, 4,608 MACs
-        var pwOut = workspace.Slice(batch * 5760, batch * 1152);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.PwShape>.Forward(dwOut, PwWeight.Data, PwBias.Data, pwOut, batch, scratch);
+        // fused: pw + sum
+        var sumOut = workspace.Slice(batch * 6912, batch * 1152);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.PwShape>.ForwardFused(dwOut, PwWeight.Data, PwBias.Data, default, stemBnOut, sumOut, batch, scratch, relu: false);
 
         // branch: Conv2D 8×12×12 → 8×12×12, kernel 3, stride 1, padding 1; 584 params, 82,944 MACs
-        var branchOut = workspace.Slice(batch * 6912, batch * 1152);
+        var branchOut = workspace.Slice(batch * 4608, batch * 1152);
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.BranchShape>.Forward(stemBnOut, BranchWeight.Data, BranchBias.Data, branchOut, batch, scratch);
 
         // tanh1: Tanh 8×12×12 → 8×12×12
-        var tanh1Out = workspace.Slice(batch * 8064, batch * 1152);
+        var tanh1Out = workspace.Slice(batch * 5760, batch * 1152);
         global::PruneGen.Kernels.ElementwiseKernels.Tanh(branchOut.Slice(0, batch * 1152), tanh1Out);
 
         // sum: Add 8×12×12 + 8×12×12 → 8×12×12
-        var sumOut = workspace.Slice(batch * 9216, batch * 1152);
-        global::PruneGen.Kernels.ElementwiseKernels.Add(pwOut.Slice(0, batch * 1152), stemBnOut.Slice(0, batch * 1152), sumOut);
+        // (computed by pw's fused store)
 
         // cat: Concat 8×12×12 + 8×12×12 → 16×12×12
-        var catOut = workspace.Slice(batch * 10368, batch * 2304);
+        var catOut = workspace.Slice(batch * 8064, batch * 2304);
         global::PruneGen.Kernels.ElementwiseKernels.ConcatInto(sumOut, 1152, catOut, 2304, 0, batch);
         global::PruneGen.Kernels.ElementwiseKernels.ConcatInto(branchOut, 1152, catOut, 2304, 1152, batch);
 
         // avgpool1: AvgPool2D 16×12×12 → 16×6×6, window 3, stride 2, padding 1
-        var avgpool1Out = workspace.Slice(batch * 12672, batch * 576);
+        var avgpool1Out = workspace.Slice(batch * 10368, batch * 576);
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Avgpool1Shape>.AvgForward(catOut, avgpool1Out, batch);
 
         // maxpool1: MaxPool2D 16×6×6 → 16×5×5, window 2, stride 1, padding 0
-        var maxpool1Out = workspace.Slice(batch * 13248, batch * 400);
+        var maxpool1Out = workspace.Slice(batch * 10944, batch * 400);
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Maxpool1Shape>.MaxForward(avgpool1Out, maxpool1Out, batch);
 
         // res.conv1: Conv2D 16×5×5 → 16×3×3, kernel 3, stride 2, padding 1; 2,304 params, 20,736 MACs [block res]
-        var resConv1Out = workspace.Slice(batch * 13648, batch * 144);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.ResConv1Shape>.Forward(maxpool1Out, ResConv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, resConv1Out, batch, scratch);
+        // fused: res.conv1 + res.bn1 + res.relu1
+        var resRelu1Out = workspace.Slice(batch * 11344, batch * 144);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.ResConv1Shape>.ForwardFused(maxpool1Out, ResConv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(ResBn1Weight.Data, ResBn1Bias.Data, ResBn1RunningMean.Data, ResBn1RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, resRelu1Out, batch, scratch, relu: true);
 
         // res.bn1: BatchNorm 16×3×3 → 16×3×3; 32 params, 0 MACs [block res]
-        var resBn1Out = workspace.Slice(batch * 13792, batch * 144);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.ResBn1Shape>.Forward(resConv1Out, ResBn1Weight.Data, ResBn1Bias.Data, ResBn1RunningMean.Data, ResBn1RunningVar.Data, resBn1Out, batch);
+        // (computed by res.conv1's fused store)
 
         // res.relu1: ReLU 16×3×3 → 16×3×3 [block res]
-        var resRelu1Out = workspace.Slice(batch * 13936, batch * 144);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(resBn1Out.Slice(0, batch * 144), resRelu1Out);
+        // (computed by res.conv1's fused store)
 
         // res.conv2: Conv2D 16×3×3 → 16×3×3, kernel 3, stride 1, padding 1; 2,304 params, 20,736 MACs [block res]
-        var resConv2Out = workspace.Slice(batch * 14080, batch * 144);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.ResConv2Shape>.Forward(resRelu1Out, ResConv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, resConv2Out, batch, scratch);
+        // fused: res.conv2 + res.bn2
+        var resBn2Out = workspace.Slice(batch * 11488, batch * 144);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.ResConv2Shape>.ForwardFused(resRelu1Out, ResConv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(ResBn2Weight.Data, ResBn2Bias.Data, ResBn2RunningMean.Data, ResBn2RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, resBn2Out, batch, scratch, relu: false);
 
         // res.bn2: BatchNorm 16×3×3 → 16×3×3; 32 params, 0 MACs [block res]
-        var resBn2Out = workspace.Slice(batch * 14224, batch * 144);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.ResBn2Shape>.Forward(resConv2Out, ResBn2Weight.Data, ResBn2Bias.Data, ResBn2RunningMean.Data, ResBn2RunningVar.Data, resBn2Out, batch);
+        // (computed by res.conv2's fused store)
 
         // res.proj: Conv2D 16×5×5 → 16×3×3, kernel 1, stride 2, padding 0; 256 params, 2,304 MACs [block res]
-        var resProjOut = workspace.Slice(batch * 14368, batch * 144);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.ResProjShape>.Forward(maxpool1Out, ResProjWeight.Data, global::System.ReadOnlySpan<float>.Empty, resProjOut, batch, scratch);
+        // fused: res.proj + res.proj_bn + res.add + res.relu
+        var resReluOut = workspace.Slice(batch * 11632, batch * 144);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.ResProjShape>.ForwardFused(maxpool1Out, ResProjWeight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(ResProjBnWeight.Data, ResProjBnBias.Data, ResProjBnRunningMean.Data, ResProjBnRunningVar.Data), resBn2Out, resReluOut, batch, scratch, relu: true);
 
         // res.proj_bn: BatchNorm 16×3×3 → 16×3×3; 32 params, 0 MACs [block res]
-        var resProjBnOut = workspace.Slice(batch * 14512, batch * 144);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.ResProjBnShape>.Forward(resProjOut, ResProjBnWeight.Data, ResProjBnBias.Data, ResProjBnRunningMean.Data, ResProjBnRunningVar.Data, resProjBnOut, batch);
+        // (computed by res.proj's fused store)
 
         // res.add: Add 16×3×3 + 16×3×3 → 16×3×3 [block res]
-        var resAddOut = workspace.Slice(batch * 14656, batch * 144);
-        global::PruneGen.Kernels.ElementwiseKernels.Add(resBn2Out.Slice(0, batch * 144), resProjBnOut.Slice(0, batch * 144), resAddOut);
+        // (computed by res.proj's fused store)
 
         // res.relu: ReLU 16×3×3 → 16×3×3 [block res]
-        var resReluOut = workspace.Slice(batch * 14800, batch * 144);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(resAddOut.Slice(0, batch * 144), resReluOut);
+        // (computed by res.proj's fused store)
 
         // gap1: GlobalAvgPool 16×3×3 → 16
-        var gap1Out = workspace.Slice(batch * 14944, batch * 16);
+        var gap1Out = workspace.Slice(batch * 11776, batch * 16);
         global::PruneGen.Kernels.GlobalAvgPoolKernel<KernelShapes.Gap1Shape>.Forward(resReluOut, gap1Out, batch);
 
         // fc: Dense 16 → 32; 512 params, 512 MACs
-        var fcOut = workspace.Slice(batch * 14960, batch * 32);
-        global::PruneGen.Kernels.DenseKernel<KernelShapes.FcShape>.Forward(gap1Out, FcWeight.Data, global::System.ReadOnlySpan<float>.Empty, fcOut, batch);
+        // fused: fc + fc_bn
+        var fcBnOut = workspace.Slice(batch * 11792, batch * 32);
+        global::PruneGen.Kernels.DenseKernel<KernelShapes.FcShape>.ForwardFused(gap1Out, FcWeight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(FcBnWeight.Data, FcBnBias.Data, FcBnRunningMean.Data, FcBnRunningVar.Data), global::System.ReadOnlySpan<float>.Empty, fcBnOut, batch, relu: false);
 
         // fc_bn: BatchNorm 32 → 32; 64 params, 0 MACs
-        var fcBnOut = workspace.Slice(batch * 14992, batch * 32);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.FcBnShape>.Forward(fcOut, FcBnWeight.Data, FcBnBias.Data, FcBnRunningMean.Data, FcBnRunningVar.Data, fcBnOut, batch);
+        // (computed by fc's fused store)
 
         // sigmoid1: Sigmoid 32 → 32
-        var sigmoid1Out = workspace.Slice(batch * 15024, batch * 32);
+        var sigmoid1Out = workspace.Slice(batch * 11824, batch * 32);
         global::PruneGen.Kernels.ElementwiseKernels.Sigmoid(fcBnOut.Slice(0, batch * 32), sigmoid1Out);
 
         // dropout1: Dropout 32 → 32, rate 0.25 (identity at inference)
         var dropout1Out = sigmoid1Out;
 
         // head_a: Dense 32 → 5; 165 params, 160 MACs
-        var headAOut = workspace.Slice(batch * 15056, batch * 5);
+        var headAOut = workspace.Slice(batch * 11856, batch * 5);
         global::PruneGen.Kernels.DenseKernel<KernelShapes.HeadAShape>.Forward(dropout1Out, HeadAWeight.Data, HeadABias.Data, headAOut, batch);
 
         // head_b: Dense 32 → 5; 165 params, 160 MACs
-        var headBOut = workspace.Slice(batch * 15061, batch * 5);
+        var headBOut = workspace.Slice(batch * 11861, batch * 5);
         global::PruneGen.Kernels.DenseKernel<KernelShapes.HeadBShape>.Forward(fcBnOut, HeadBWeight.Data, HeadBBias.Data, headBOut, batch);
 
         // heads: Concat 5 + 5 → 10
-        var headsOut = workspace.Slice(batch * 15066, batch * 10);
+        var headsOut = workspace.Slice(batch * 11866, batch * 10);
         global::PruneGen.Kernels.ElementwiseKernels.ConcatInto(headAOut, 5, headsOut, 10, 0, batch);
         global::PruneGen.Kernels.ElementwiseKernels.ConcatInto(headBOut, 5, headsOut, 10, 5, batch);
 
         // softmax1: Softmax 10 → 10
-        var softmax1Out = workspace.Slice(batch * 15076, batch * 10);
+        var softmax1Out = workspace.Slice(batch * 11876, batch * 10);
         global::PruneGen.Kernels.ElementwiseKernels.Softmax(headsOut, softmax1Out, 10, batch);
 
         softmax1Out.Slice(0, batch * OutputSize).CopyTo(output);

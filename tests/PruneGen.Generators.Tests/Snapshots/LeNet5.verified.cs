@@ -243,8 +243,8 @@ public partial class LeNet5 : global::PruneGen.ITrainableNetwork
     /// <summary>Every parameter and running statistic, in layer order.</summary>
     public global::PruneGen.ParameterSet Parameters => _parameters ??= new(new global::PruneGen.ParameterTensor[] { Conv1Weight, Conv1Bias, Conv2Weight, Conv2Bias, Fc1Weight, Fc1Bias, Fc2Weight, Fc2Bias, LogitsWeight, LogitsBias });
 
-    /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input).</summary>
-    private const int ActivationsPerSample = 14602;
+    /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input; fused stores keep only their last layer's).</summary>
+    private const int ActivationsPerSample = 8094;
     /// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>
     private const int ScratchLength = 19600;
     private float[] _workspace = global::System.Array.Empty<float>();
@@ -265,50 +265,50 @@ public partial class LeNet5 : global::PruneGen.ITrainableNetwork
         var scratch = workspace.Slice(batch * ActivationsPerSample, scratchLength);
 
         // conv1: Conv2D 1×28×28 → 6×28×28, kernel 5, stride 1, padding 2; 156 params, 117,600 MACs
-        var conv1Out = workspace.Slice(batch * 0, batch * 4704);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv1Shape>.Forward(input, Conv1Weight.Data, Conv1Bias.Data, conv1Out, batch, scratch);
+        // fused: conv1 + relu1
+        var relu1Out = workspace.Slice(batch * 0, batch * 4704);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv1Shape>.ForwardFused(input, Conv1Weight.Data, Conv1Bias.Data, default, global::System.ReadOnlySpan<float>.Empty, relu1Out, batch, scratch, relu: true);
 
         // relu1: ReLU 6×28×28 → 6×28×28
-        var relu1Out = workspace.Slice(batch * 4704, batch * 4704);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(conv1Out.Slice(0, batch * 4704), relu1Out);
+        // (computed by conv1's fused store)
 
         // maxpool1: MaxPool2D 6×28×28 → 6×14×14, window 2, stride 2, padding 0
-        var maxpool1Out = workspace.Slice(batch * 9408, batch * 1176);
+        var maxpool1Out = workspace.Slice(batch * 4704, batch * 1176);
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Maxpool1Shape>.MaxForward(relu1Out, maxpool1Out, batch);
 
         // conv2: Conv2D 6×14×14 → 16×10×10, kernel 5, stride 1, padding 0; 2,416 params, 240,000 MACs
-        var conv2Out = workspace.Slice(batch * 10584, batch * 1600);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv2Shape>.Forward(maxpool1Out, Conv2Weight.Data, Conv2Bias.Data, conv2Out, batch, scratch);
+        // fused: conv2 + relu2
+        var relu2Out = workspace.Slice(batch * 5880, batch * 1600);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv2Shape>.ForwardFused(maxpool1Out, Conv2Weight.Data, Conv2Bias.Data, default, global::System.ReadOnlySpan<float>.Empty, relu2Out, batch, scratch, relu: true);
 
         // relu2: ReLU 16×10×10 → 16×10×10
-        var relu2Out = workspace.Slice(batch * 12184, batch * 1600);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(conv2Out.Slice(0, batch * 1600), relu2Out);
+        // (computed by conv2's fused store)
 
         // maxpool2: MaxPool2D 16×10×10 → 16×5×5, window 2, stride 2, padding 0
-        var maxpool2Out = workspace.Slice(batch * 13784, batch * 400);
+        var maxpool2Out = workspace.Slice(batch * 7480, batch * 400);
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Maxpool2Shape>.MaxForward(relu2Out, maxpool2Out, batch);
 
         // flatten1: Flatten 16×5×5 → 400
         var flatten1Out = maxpool2Out;
 
         // fc1: Dense 400 → 120; 48,120 params, 48,000 MACs
-        var fc1Out = workspace.Slice(batch * 14184, batch * 120);
-        global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc1Shape>.Forward(flatten1Out, Fc1Weight.Data, Fc1Bias.Data, fc1Out, batch);
+        // fused: fc1 + relu3
+        var relu3Out = workspace.Slice(batch * 7880, batch * 120);
+        global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc1Shape>.ForwardFused(flatten1Out, Fc1Weight.Data, Fc1Bias.Data, default, global::System.ReadOnlySpan<float>.Empty, relu3Out, batch, relu: true);
 
         // relu3: ReLU 120 → 120
-        var relu3Out = workspace.Slice(batch * 14304, batch * 120);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(fc1Out.Slice(0, batch * 120), relu3Out);
+        // (computed by fc1's fused store)
 
         // fc2: Dense 120 → 84; 10,164 params, 10,080 MACs
-        var fc2Out = workspace.Slice(batch * 14424, batch * 84);
-        global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc2Shape>.Forward(relu3Out, Fc2Weight.Data, Fc2Bias.Data, fc2Out, batch);
+        // fused: fc2 + relu4
+        var relu4Out = workspace.Slice(batch * 8000, batch * 84);
+        global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc2Shape>.ForwardFused(relu3Out, Fc2Weight.Data, Fc2Bias.Data, default, global::System.ReadOnlySpan<float>.Empty, relu4Out, batch, relu: true);
 
         // relu4: ReLU 84 → 84
-        var relu4Out = workspace.Slice(batch * 14508, batch * 84);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(fc2Out.Slice(0, batch * 84), relu4Out);
+        // (computed by fc2's fused store)
 
         // logits: Dense 84 → 10; 850 params, 840 MACs
-        var logitsOut = workspace.Slice(batch * 14592, batch * 10);
+        var logitsOut = workspace.Slice(batch * 8084, batch * 10);
         global::PruneGen.Kernels.DenseKernel<KernelShapes.LogitsShape>.Forward(relu4Out, LogitsWeight.Data, LogitsBias.Data, logitsOut, batch);
 
         logitsOut.Slice(0, batch * OutputSize).CopyTo(output);

@@ -151,8 +151,8 @@ public partial class Mlp : global::PruneGen.ITrainableNetwork
     /// <summary>Every parameter and running statistic, in layer order.</summary>
     public global::PruneGen.ParameterSet Parameters => _parameters ??= new(new global::PruneGen.ParameterTensor[] { Fc1Weight, Fc1Bias, Fc2Weight, Fc2Bias, LogitsWeight, LogitsBias });
 
-    /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input).</summary>
-    private const int ActivationsPerSample = 778;
+    /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input; fused stores keep only their last layer's).</summary>
+    private const int ActivationsPerSample = 394;
     /// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>
     private const int ScratchLength = 0;
     private float[] _workspace = global::System.Array.Empty<float>();
@@ -176,23 +176,23 @@ public partial class Mlp : global::PruneGen.ITrainableNetwork
         var flatten1Out = input;
 
         // fc1: Dense 784 → 256; 200,960 params, 200,704 MACs
-        var fc1Out = workspace.Slice(batch * 0, batch * 256);
-        global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc1Shape>.Forward(flatten1Out, Fc1Weight.Data, Fc1Bias.Data, fc1Out, batch);
+        // fused: fc1 + relu1
+        var relu1Out = workspace.Slice(batch * 0, batch * 256);
+        global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc1Shape>.ForwardFused(flatten1Out, Fc1Weight.Data, Fc1Bias.Data, default, global::System.ReadOnlySpan<float>.Empty, relu1Out, batch, relu: true);
 
         // relu1: ReLU 256 → 256
-        var relu1Out = workspace.Slice(batch * 256, batch * 256);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(fc1Out.Slice(0, batch * 256), relu1Out);
+        // (computed by fc1's fused store)
 
         // fc2: Dense 256 → 128; 32,896 params, 32,768 MACs
-        var fc2Out = workspace.Slice(batch * 512, batch * 128);
-        global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc2Shape>.Forward(relu1Out, Fc2Weight.Data, Fc2Bias.Data, fc2Out, batch);
+        // fused: fc2 + relu2
+        var relu2Out = workspace.Slice(batch * 256, batch * 128);
+        global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc2Shape>.ForwardFused(relu1Out, Fc2Weight.Data, Fc2Bias.Data, default, global::System.ReadOnlySpan<float>.Empty, relu2Out, batch, relu: true);
 
         // relu2: ReLU 128 → 128
-        var relu2Out = workspace.Slice(batch * 640, batch * 128);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(fc2Out.Slice(0, batch * 128), relu2Out);
+        // (computed by fc2's fused store)
 
         // logits: Dense 128 → 10; 1,290 params, 1,280 MACs
-        var logitsOut = workspace.Slice(batch * 768, batch * 10);
+        var logitsOut = workspace.Slice(batch * 384, batch * 10);
         global::PruneGen.Kernels.DenseKernel<KernelShapes.LogitsShape>.Forward(relu2Out, LogitsWeight.Data, LogitsBias.Data, logitsOut, batch);
 
         logitsOut.Slice(0, batch * OutputSize).CopyTo(output);

@@ -407,8 +407,8 @@ public partial class PrunedResNet : global::PruneGen.ITrainableNetwork
     /// <summary>Every parameter and running statistic, in layer order.</summary>
     public global::PruneGen.ParameterSet Parameters => _parameters ??= new(new global::PruneGen.ParameterTensor[] { StemWeight, StemBnWeight, StemBnBias, StemBnRunningMean, StemBnRunningVar, B1Conv1Weight, B1Bn1Weight, B1Bn1Bias, B1Bn1RunningMean, B1Bn1RunningVar, B1Conv2Weight, B1Bn2Weight, B1Bn2Bias, B1Bn2RunningMean, B1Bn2RunningVar, B3Conv1Weight, B3Bn1Weight, B3Bn1Bias, B3Bn1RunningMean, B3Bn1RunningVar, B3Conv2Weight, B3Bn2Weight, B3Bn2Bias, B3Bn2RunningMean, B3Bn2RunningVar, B3ProjWeight, B3ProjBnWeight, B3ProjBnBias, B3ProjBnRunningMean, B3ProjBnRunningVar, LogitsWeight, LogitsBias });
 
-    /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input).</summary>
-    private const int ActivationsPerSample = 5396;
+    /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input; fused stores keep only their last layer's).</summary>
+    private const int ActivationsPerSample = 1684;
     /// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>
     private const int ScratchLength = 3456;
     private float[] _workspace = global::System.Array.Empty<float>();
@@ -429,87 +429,80 @@ public partial class PrunedResNet : global::PruneGen.ITrainableNetwork
         var scratch = workspace.Slice(batch * ActivationsPerSample, scratchLength);
 
         // stem: Conv2D 1×8×8 → 6×8×8 (pruned from 8 channels), kernel 3, stride 1, padding 1; 54 params, 3,456 MACs
-        var stemOut = workspace.Slice(batch * 0, batch * 384);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.StemShape>.Forward(input, StemWeight.Data, global::System.ReadOnlySpan<float>.Empty, stemOut, batch, scratch);
+        // fused: stem + stem_bn + relu1
+        var relu1Out = workspace.Slice(batch * 0, batch * 384);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.StemShape>.ForwardFused(input, StemWeight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(StemBnWeight.Data, StemBnBias.Data, StemBnRunningMean.Data, StemBnRunningVar.Data), global::System.ReadOnlySpan<float>.Empty, relu1Out, batch, scratch, relu: true);
 
         // stem_bn: BatchNorm 6×8×8 → 6×8×8 (pruned from 8 channels); 12 params, 0 MACs
-        var stemBnOut = workspace.Slice(batch * 384, batch * 384);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.StemBnShape>.Forward(stemOut, StemBnWeight.Data, StemBnBias.Data, StemBnRunningMean.Data, StemBnRunningVar.Data, stemBnOut, batch);
+        // (computed by stem's fused store)
 
         // relu1: ReLU 6×8×8 → 6×8×8 (pruned from 8 channels)
-        var relu1Out = workspace.Slice(batch * 768, batch * 384);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(stemBnOut.Slice(0, batch * 384), relu1Out);
+        // (computed by stem's fused store)
 
         // b1.conv1: Conv2D 6×8×8 → 4×8×8 (pruned from 8 channels), kernel 3, stride 1, padding 1; 216 params, 13,824 MACs [block b1]
-        var b1Conv1Out = workspace.Slice(batch * 1152, batch * 256);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B1Conv1Shape>.Forward(relu1Out, B1Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, b1Conv1Out, batch, scratch);
+        // fused: b1.conv1 + b1.bn1 + b1.relu1
+        var b1Relu1Out = workspace.Slice(batch * 384, batch * 256);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B1Conv1Shape>.ForwardFused(relu1Out, B1Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(B1Bn1Weight.Data, B1Bn1Bias.Data, B1Bn1RunningMean.Data, B1Bn1RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, b1Relu1Out, batch, scratch, relu: true);
 
         // b1.bn1: BatchNorm 4×8×8 → 4×8×8 (pruned from 8 channels); 8 params, 0 MACs [block b1]
-        var b1Bn1Out = workspace.Slice(batch * 1408, batch * 256);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.B1Bn1Shape>.Forward(b1Conv1Out, B1Bn1Weight.Data, B1Bn1Bias.Data, B1Bn1RunningMean.Data, B1Bn1RunningVar.Data, b1Bn1Out, batch);
+        // (computed by b1.conv1's fused store)
 
         // b1.relu1: ReLU 4×8×8 → 4×8×8 (pruned from 8 channels) [block b1]
-        var b1Relu1Out = workspace.Slice(batch * 1664, batch * 256);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(b1Bn1Out.Slice(0, batch * 256), b1Relu1Out);
+        // (computed by b1.conv1's fused store)
 
         // b1.conv2: Conv2D 4×8×8 → 6×8×8 (pruned from 8 channels), kernel 3, stride 1, padding 1; 216 params, 13,824 MACs [block b1]
-        var b1Conv2Out = workspace.Slice(batch * 1920, batch * 384);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B1Conv2Shape>.Forward(b1Relu1Out, B1Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, b1Conv2Out, batch, scratch);
+        // fused: b1.conv2 + b1.bn2 + b1.add + b1.relu
+        var b1ReluOut = workspace.Slice(batch * 640, batch * 384);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B1Conv2Shape>.ForwardFused(b1Relu1Out, B1Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(B1Bn2Weight.Data, B1Bn2Bias.Data, B1Bn2RunningMean.Data, B1Bn2RunningVar.Data), relu1Out, b1ReluOut, batch, scratch, relu: true);
 
         // b1.bn2: BatchNorm 6×8×8 → 6×8×8 (pruned from 8 channels); 12 params, 0 MACs [block b1]
-        var b1Bn2Out = workspace.Slice(batch * 2304, batch * 384);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.B1Bn2Shape>.Forward(b1Conv2Out, B1Bn2Weight.Data, B1Bn2Bias.Data, B1Bn2RunningMean.Data, B1Bn2RunningVar.Data, b1Bn2Out, batch);
+        // (computed by b1.conv2's fused store)
 
         // b1.add: Add 6×8×8 + 6×8×8 → 6×8×8 (pruned from 8 channels) [block b1]
-        var b1AddOut = workspace.Slice(batch * 2688, batch * 384);
-        global::PruneGen.Kernels.ElementwiseKernels.Add(b1Bn2Out.Slice(0, batch * 384), relu1Out.Slice(0, batch * 384), b1AddOut);
+        // (computed by b1.conv2's fused store)
 
         // b1.relu: ReLU 6×8×8 → 6×8×8 (pruned from 8 channels) [block b1]
-        var b1ReluOut = workspace.Slice(batch * 3072, batch * 384);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(b1AddOut.Slice(0, batch * 384), b1ReluOut);
+        // (computed by b1.conv2's fused store)
 
         // b3.conv1: Conv2D 6×8×8 → 8×4×4 (pruned from 16 channels), kernel 3, stride 2, padding 1; 432 params, 6,912 MACs [block b3]
-        var b3Conv1Out = workspace.Slice(batch * 3456, batch * 128);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B3Conv1Shape>.Forward(b1ReluOut, B3Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, b3Conv1Out, batch, scratch);
+        // fused: b3.conv1 + b3.bn1 + b3.relu1
+        var b3Relu1Out = workspace.Slice(batch * 1024, batch * 128);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B3Conv1Shape>.ForwardFused(b1ReluOut, B3Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(B3Bn1Weight.Data, B3Bn1Bias.Data, B3Bn1RunningMean.Data, B3Bn1RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, b3Relu1Out, batch, scratch, relu: true);
 
         // b3.bn1: BatchNorm 8×4×4 → 8×4×4 (pruned from 16 channels); 16 params, 0 MACs [block b3]
-        var b3Bn1Out = workspace.Slice(batch * 3584, batch * 128);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.B3Bn1Shape>.Forward(b3Conv1Out, B3Bn1Weight.Data, B3Bn1Bias.Data, B3Bn1RunningMean.Data, B3Bn1RunningVar.Data, b3Bn1Out, batch);
+        // (computed by b3.conv1's fused store)
 
         // b3.relu1: ReLU 8×4×4 → 8×4×4 (pruned from 16 channels) [block b3]
-        var b3Relu1Out = workspace.Slice(batch * 3712, batch * 128);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(b3Bn1Out.Slice(0, batch * 128), b3Relu1Out);
+        // (computed by b3.conv1's fused store)
 
         // b3.conv2: Conv2D 8×4×4 → 16×4×4, kernel 3, stride 1, padding 1; 1,152 params, 18,432 MACs [block b3]
-        var b3Conv2Out = workspace.Slice(batch * 3840, batch * 256);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B3Conv2Shape>.Forward(b3Relu1Out, B3Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, b3Conv2Out, batch, scratch);
+        // fused: b3.conv2 + b3.bn2
+        var b3Bn2Out = workspace.Slice(batch * 1152, batch * 256);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B3Conv2Shape>.ForwardFused(b3Relu1Out, B3Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(B3Bn2Weight.Data, B3Bn2Bias.Data, B3Bn2RunningMean.Data, B3Bn2RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, b3Bn2Out, batch, scratch, relu: false);
 
         // b3.bn2: BatchNorm 16×4×4 → 16×4×4; 32 params, 0 MACs [block b3]
-        var b3Bn2Out = workspace.Slice(batch * 4096, batch * 256);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.B3Bn2Shape>.Forward(b3Conv2Out, B3Bn2Weight.Data, B3Bn2Bias.Data, B3Bn2RunningMean.Data, B3Bn2RunningVar.Data, b3Bn2Out, batch);
+        // (computed by b3.conv2's fused store)
 
         // b3.proj: Conv2D 6×8×8 → 16×4×4, kernel 1, stride 2, padding 0; 96 params, 1,536 MACs [block b3]
-        var b3ProjOut = workspace.Slice(batch * 4352, batch * 256);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B3ProjShape>.Forward(b1ReluOut, B3ProjWeight.Data, global::System.ReadOnlySpan<float>.Empty, b3ProjOut, batch, scratch);
+        // fused: b3.proj + b3.proj_bn + b3.add + b3.relu
+        var b3ReluOut = workspace.Slice(batch * 1408, batch * 256);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B3ProjShape>.ForwardFused(b1ReluOut, B3ProjWeight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(B3ProjBnWeight.Data, B3ProjBnBias.Data, B3ProjBnRunningMean.Data, B3ProjBnRunningVar.Data), b3Bn2Out, b3ReluOut, batch, scratch, relu: true);
 
         // b3.proj_bn: BatchNorm 16×4×4 → 16×4×4; 32 params, 0 MACs [block b3]
-        var b3ProjBnOut = workspace.Slice(batch * 4608, batch * 256);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.B3ProjBnShape>.Forward(b3ProjOut, B3ProjBnWeight.Data, B3ProjBnBias.Data, B3ProjBnRunningMean.Data, B3ProjBnRunningVar.Data, b3ProjBnOut, batch);
+        // (computed by b3.proj's fused store)
 
         // b3.add: Add 16×4×4 + 16×4×4 → 16×4×4 [block b3]
-        var b3AddOut = workspace.Slice(batch * 4864, batch * 256);
-        global::PruneGen.Kernels.ElementwiseKernels.Add(b3Bn2Out.Slice(0, batch * 256), b3ProjBnOut.Slice(0, batch * 256), b3AddOut);
+        // (computed by b3.proj's fused store)
 
         // b3.relu: ReLU 16×4×4 → 16×4×4 [block b3]
-        var b3ReluOut = workspace.Slice(batch * 5120, batch * 256);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(b3AddOut.Slice(0, batch * 256), b3ReluOut);
+        // (computed by b3.proj's fused store)
 
         // gap1: GlobalAvgPool 16×4×4 → 16
-        var gap1Out = workspace.Slice(batch * 5376, batch * 16);
+        var gap1Out = workspace.Slice(batch * 1664, batch * 16);
         global::PruneGen.Kernels.GlobalAvgPoolKernel<KernelShapes.Gap1Shape>.Forward(b3ReluOut, gap1Out, batch);
 
         // logits: Dense 16 → 4; 68 params, 64 MACs
-        var logitsOut = workspace.Slice(batch * 5392, batch * 4);
+        var logitsOut = workspace.Slice(batch * 1680, batch * 4);
         global::PruneGen.Kernels.DenseKernel<KernelShapes.LogitsShape>.Forward(gap1Out, LogitsWeight.Data, LogitsBias.Data, logitsOut, batch);
 
         logitsOut.Slice(0, batch * OutputSize).CopyTo(output);

@@ -883,8 +883,8 @@ public partial class TinyResNet : global::PruneGen.ITrainableNetwork
     /// <summary>Every parameter and running statistic, in layer order.</summary>
     public global::PruneGen.ParameterSet Parameters => _parameters ??= new(new global::PruneGen.ParameterTensor[] { StemWeight, StemBnWeight, StemBnBias, StemBnRunningMean, StemBnRunningVar, S1b1Conv1Weight, S1b1Bn1Weight, S1b1Bn1Bias, S1b1Bn1RunningMean, S1b1Bn1RunningVar, S1b1Conv2Weight, S1b1Bn2Weight, S1b1Bn2Bias, S1b1Bn2RunningMean, S1b1Bn2RunningVar, S1b2Conv1Weight, S1b2Bn1Weight, S1b2Bn1Bias, S1b2Bn1RunningMean, S1b2Bn1RunningVar, S1b2Conv2Weight, S1b2Bn2Weight, S1b2Bn2Bias, S1b2Bn2RunningMean, S1b2Bn2RunningVar, S2b1Conv1Weight, S2b1Bn1Weight, S2b1Bn1Bias, S2b1Bn1RunningMean, S2b1Bn1RunningVar, S2b1Conv2Weight, S2b1Bn2Weight, S2b1Bn2Bias, S2b1Bn2RunningMean, S2b1Bn2RunningVar, S2b1ProjWeight, S2b1ProjBnWeight, S2b1ProjBnBias, S2b1ProjBnRunningMean, S2b1ProjBnRunningVar, S2b2Conv1Weight, S2b2Bn1Weight, S2b2Bn1Bias, S2b2Bn1RunningMean, S2b2Bn1RunningVar, S2b2Conv2Weight, S2b2Bn2Weight, S2b2Bn2Bias, S2b2Bn2RunningMean, S2b2Bn2RunningVar, S3b1Conv1Weight, S3b1Bn1Weight, S3b1Bn1Bias, S3b1Bn1RunningMean, S3b1Bn1RunningVar, S3b1Conv2Weight, S3b1Bn2Weight, S3b1Bn2Bias, S3b1Bn2RunningMean, S3b1Bn2RunningVar, S3b1ProjWeight, S3b1ProjBnWeight, S3b1ProjBnBias, S3b1ProjBnRunningMean, S3b1ProjBnRunningVar, S3b2Conv1Weight, S3b2Bn1Weight, S3b2Bn1Bias, S3b2Bn1RunningMean, S3b2Bn1RunningVar, S3b2Conv2Weight, S3b2Bn2Weight, S3b2Bn2Bias, S3b2Bn2RunningMean, S3b2Bn2RunningVar, LogitsWeight, LogitsBias });
 
-    /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input).</summary>
-    private const int ActivationsPerSample = 363850;
+    /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input; fused stores keep only their last layer's).</summary>
+    private const int ActivationsPerSample = 109834;
     /// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>
     private const int ScratchLength = 112896;
     private float[] _workspace = global::System.Array.Empty<float>();
@@ -905,207 +905,188 @@ public partial class TinyResNet : global::PruneGen.ITrainableNetwork
         var scratch = workspace.Slice(batch * ActivationsPerSample, scratchLength);
 
         // stem: Conv2D 1×28×28 → 16×28×28, kernel 3, stride 1, padding 1; 144 params, 112,896 MACs
-        var stemOut = workspace.Slice(batch * 0, batch * 12544);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.StemShape>.Forward(input, StemWeight.Data, global::System.ReadOnlySpan<float>.Empty, stemOut, batch, scratch);
+        // fused: stem + stem_bn + relu1
+        var relu1Out = workspace.Slice(batch * 0, batch * 12544);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.StemShape>.ForwardFused(input, StemWeight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(StemBnWeight.Data, StemBnBias.Data, StemBnRunningMean.Data, StemBnRunningVar.Data), global::System.ReadOnlySpan<float>.Empty, relu1Out, batch, scratch, relu: true);
 
         // stem_bn: BatchNorm 16×28×28 → 16×28×28; 32 params, 0 MACs
-        var stemBnOut = workspace.Slice(batch * 12544, batch * 12544);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.StemBnShape>.Forward(stemOut, StemBnWeight.Data, StemBnBias.Data, StemBnRunningMean.Data, StemBnRunningVar.Data, stemBnOut, batch);
+        // (computed by stem's fused store)
 
         // relu1: ReLU 16×28×28 → 16×28×28
-        var relu1Out = workspace.Slice(batch * 25088, batch * 12544);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(stemBnOut.Slice(0, batch * 12544), relu1Out);
+        // (computed by stem's fused store)
 
         // s1b1.conv1: Conv2D 16×28×28 → 16×28×28, kernel 3, stride 1, padding 1; 2,304 params, 1,806,336 MACs [block s1b1]
-        var s1b1Conv1Out = workspace.Slice(batch * 37632, batch * 12544);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S1b1Conv1Shape>.Forward(relu1Out, S1b1Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, s1b1Conv1Out, batch, scratch);
+        // fused: s1b1.conv1 + s1b1.bn1 + s1b1.relu1
+        var s1b1Relu1Out = workspace.Slice(batch * 12544, batch * 12544);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S1b1Conv1Shape>.ForwardFused(relu1Out, S1b1Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S1b1Bn1Weight.Data, S1b1Bn1Bias.Data, S1b1Bn1RunningMean.Data, S1b1Bn1RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, s1b1Relu1Out, batch, scratch, relu: true);
 
         // s1b1.bn1: BatchNorm 16×28×28 → 16×28×28; 32 params, 0 MACs [block s1b1]
-        var s1b1Bn1Out = workspace.Slice(batch * 50176, batch * 12544);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S1b1Bn1Shape>.Forward(s1b1Conv1Out, S1b1Bn1Weight.Data, S1b1Bn1Bias.Data, S1b1Bn1RunningMean.Data, S1b1Bn1RunningVar.Data, s1b1Bn1Out, batch);
+        // (computed by s1b1.conv1's fused store)
 
         // s1b1.relu1: ReLU 16×28×28 → 16×28×28 [block s1b1]
-        var s1b1Relu1Out = workspace.Slice(batch * 62720, batch * 12544);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(s1b1Bn1Out.Slice(0, batch * 12544), s1b1Relu1Out);
+        // (computed by s1b1.conv1's fused store)
 
         // s1b1.conv2: Conv2D 16×28×28 → 16×28×28, kernel 3, stride 1, padding 1; 2,304 params, 1,806,336 MACs [block s1b1]
-        var s1b1Conv2Out = workspace.Slice(batch * 75264, batch * 12544);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S1b1Conv2Shape>.Forward(s1b1Relu1Out, S1b1Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, s1b1Conv2Out, batch, scratch);
+        // fused: s1b1.conv2 + s1b1.bn2 + s1b1.add + s1b1.relu
+        var s1b1ReluOut = workspace.Slice(batch * 25088, batch * 12544);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S1b1Conv2Shape>.ForwardFused(s1b1Relu1Out, S1b1Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S1b1Bn2Weight.Data, S1b1Bn2Bias.Data, S1b1Bn2RunningMean.Data, S1b1Bn2RunningVar.Data), relu1Out, s1b1ReluOut, batch, scratch, relu: true);
 
         // s1b1.bn2: BatchNorm 16×28×28 → 16×28×28; 32 params, 0 MACs [block s1b1]
-        var s1b1Bn2Out = workspace.Slice(batch * 87808, batch * 12544);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S1b1Bn2Shape>.Forward(s1b1Conv2Out, S1b1Bn2Weight.Data, S1b1Bn2Bias.Data, S1b1Bn2RunningMean.Data, S1b1Bn2RunningVar.Data, s1b1Bn2Out, batch);
+        // (computed by s1b1.conv2's fused store)
 
         // s1b1.add: Add 16×28×28 + 16×28×28 → 16×28×28 [block s1b1]
-        var s1b1AddOut = workspace.Slice(batch * 100352, batch * 12544);
-        global::PruneGen.Kernels.ElementwiseKernels.Add(s1b1Bn2Out.Slice(0, batch * 12544), relu1Out.Slice(0, batch * 12544), s1b1AddOut);
+        // (computed by s1b1.conv2's fused store)
 
         // s1b1.relu: ReLU 16×28×28 → 16×28×28 [block s1b1]
-        var s1b1ReluOut = workspace.Slice(batch * 112896, batch * 12544);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(s1b1AddOut.Slice(0, batch * 12544), s1b1ReluOut);
+        // (computed by s1b1.conv2's fused store)
 
         // s1b2.conv1: Conv2D 16×28×28 → 16×28×28, kernel 3, stride 1, padding 1; 2,304 params, 1,806,336 MACs [block s1b2]
-        var s1b2Conv1Out = workspace.Slice(batch * 125440, batch * 12544);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S1b2Conv1Shape>.Forward(s1b1ReluOut, S1b2Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, s1b2Conv1Out, batch, scratch);
+        // fused: s1b2.conv1 + s1b2.bn1 + s1b2.relu1
+        var s1b2Relu1Out = workspace.Slice(batch * 37632, batch * 12544);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S1b2Conv1Shape>.ForwardFused(s1b1ReluOut, S1b2Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S1b2Bn1Weight.Data, S1b2Bn1Bias.Data, S1b2Bn1RunningMean.Data, S1b2Bn1RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, s1b2Relu1Out, batch, scratch, relu: true);
 
         // s1b2.bn1: BatchNorm 16×28×28 → 16×28×28; 32 params, 0 MACs [block s1b2]
-        var s1b2Bn1Out = workspace.Slice(batch * 137984, batch * 12544);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S1b2Bn1Shape>.Forward(s1b2Conv1Out, S1b2Bn1Weight.Data, S1b2Bn1Bias.Data, S1b2Bn1RunningMean.Data, S1b2Bn1RunningVar.Data, s1b2Bn1Out, batch);
+        // (computed by s1b2.conv1's fused store)
 
         // s1b2.relu1: ReLU 16×28×28 → 16×28×28 [block s1b2]
-        var s1b2Relu1Out = workspace.Slice(batch * 150528, batch * 12544);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(s1b2Bn1Out.Slice(0, batch * 12544), s1b2Relu1Out);
+        // (computed by s1b2.conv1's fused store)
 
         // s1b2.conv2: Conv2D 16×28×28 → 16×28×28, kernel 3, stride 1, padding 1; 2,304 params, 1,806,336 MACs [block s1b2]
-        var s1b2Conv2Out = workspace.Slice(batch * 163072, batch * 12544);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S1b2Conv2Shape>.Forward(s1b2Relu1Out, S1b2Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, s1b2Conv2Out, batch, scratch);
+        // fused: s1b2.conv2 + s1b2.bn2 + s1b2.add + s1b2.relu
+        var s1b2ReluOut = workspace.Slice(batch * 50176, batch * 12544);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S1b2Conv2Shape>.ForwardFused(s1b2Relu1Out, S1b2Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S1b2Bn2Weight.Data, S1b2Bn2Bias.Data, S1b2Bn2RunningMean.Data, S1b2Bn2RunningVar.Data), s1b1ReluOut, s1b2ReluOut, batch, scratch, relu: true);
 
         // s1b2.bn2: BatchNorm 16×28×28 → 16×28×28; 32 params, 0 MACs [block s1b2]
-        var s1b2Bn2Out = workspace.Slice(batch * 175616, batch * 12544);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S1b2Bn2Shape>.Forward(s1b2Conv2Out, S1b2Bn2Weight.Data, S1b2Bn2Bias.Data, S1b2Bn2RunningMean.Data, S1b2Bn2RunningVar.Data, s1b2Bn2Out, batch);
+        // (computed by s1b2.conv2's fused store)
 
         // s1b2.add: Add 16×28×28 + 16×28×28 → 16×28×28 [block s1b2]
-        var s1b2AddOut = workspace.Slice(batch * 188160, batch * 12544);
-        global::PruneGen.Kernels.ElementwiseKernels.Add(s1b2Bn2Out.Slice(0, batch * 12544), s1b1ReluOut.Slice(0, batch * 12544), s1b2AddOut);
+        // (computed by s1b2.conv2's fused store)
 
         // s1b2.relu: ReLU 16×28×28 → 16×28×28 [block s1b2]
-        var s1b2ReluOut = workspace.Slice(batch * 200704, batch * 12544);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(s1b2AddOut.Slice(0, batch * 12544), s1b2ReluOut);
+        // (computed by s1b2.conv2's fused store)
 
         // s2b1.conv1: Conv2D 16×28×28 → 32×14×14, kernel 3, stride 2, padding 1; 4,608 params, 903,168 MACs [block s2b1]
-        var s2b1Conv1Out = workspace.Slice(batch * 213248, batch * 6272);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b1Conv1Shape>.Forward(s1b2ReluOut, S2b1Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, s2b1Conv1Out, batch, scratch);
+        // fused: s2b1.conv1 + s2b1.bn1 + s2b1.relu1
+        var s2b1Relu1Out = workspace.Slice(batch * 62720, batch * 6272);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b1Conv1Shape>.ForwardFused(s1b2ReluOut, S2b1Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S2b1Bn1Weight.Data, S2b1Bn1Bias.Data, S2b1Bn1RunningMean.Data, S2b1Bn1RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, s2b1Relu1Out, batch, scratch, relu: true);
 
         // s2b1.bn1: BatchNorm 32×14×14 → 32×14×14; 64 params, 0 MACs [block s2b1]
-        var s2b1Bn1Out = workspace.Slice(batch * 219520, batch * 6272);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S2b1Bn1Shape>.Forward(s2b1Conv1Out, S2b1Bn1Weight.Data, S2b1Bn1Bias.Data, S2b1Bn1RunningMean.Data, S2b1Bn1RunningVar.Data, s2b1Bn1Out, batch);
+        // (computed by s2b1.conv1's fused store)
 
         // s2b1.relu1: ReLU 32×14×14 → 32×14×14 [block s2b1]
-        var s2b1Relu1Out = workspace.Slice(batch * 225792, batch * 6272);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(s2b1Bn1Out.Slice(0, batch * 6272), s2b1Relu1Out);
+        // (computed by s2b1.conv1's fused store)
 
         // s2b1.conv2: Conv2D 32×14×14 → 32×14×14, kernel 3, stride 1, padding 1; 9,216 params, 1,806,336 MACs [block s2b1]
-        var s2b1Conv2Out = workspace.Slice(batch * 232064, batch * 6272);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b1Conv2Shape>.Forward(s2b1Relu1Out, S2b1Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, s2b1Conv2Out, batch, scratch);
+        // fused: s2b1.conv2 + s2b1.bn2
+        var s2b1Bn2Out = workspace.Slice(batch * 68992, batch * 6272);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b1Conv2Shape>.ForwardFused(s2b1Relu1Out, S2b1Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S2b1Bn2Weight.Data, S2b1Bn2Bias.Data, S2b1Bn2RunningMean.Data, S2b1Bn2RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, s2b1Bn2Out, batch, scratch, relu: false);
 
         // s2b1.bn2: BatchNorm 32×14×14 → 32×14×14; 64 params, 0 MACs [block s2b1]
-        var s2b1Bn2Out = workspace.Slice(batch * 238336, batch * 6272);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S2b1Bn2Shape>.Forward(s2b1Conv2Out, S2b1Bn2Weight.Data, S2b1Bn2Bias.Data, S2b1Bn2RunningMean.Data, S2b1Bn2RunningVar.Data, s2b1Bn2Out, batch);
+        // (computed by s2b1.conv2's fused store)
 
         // s2b1.proj: Conv2D 16×28×28 → 32×14×14, kernel 1, stride 2, padding 0; 512 params, 100,352 MACs [block s2b1]
-        var s2b1ProjOut = workspace.Slice(batch * 244608, batch * 6272);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b1ProjShape>.Forward(s1b2ReluOut, S2b1ProjWeight.Data, global::System.ReadOnlySpan<float>.Empty, s2b1ProjOut, batch, scratch);
+        // fused: s2b1.proj + s2b1.proj_bn + s2b1.add + s2b1.relu
+        var s2b1ReluOut = workspace.Slice(batch * 75264, batch * 6272);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b1ProjShape>.ForwardFused(s1b2ReluOut, S2b1ProjWeight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S2b1ProjBnWeight.Data, S2b1ProjBnBias.Data, S2b1ProjBnRunningMean.Data, S2b1ProjBnRunningVar.Data), s2b1Bn2Out, s2b1ReluOut, batch, scratch, relu: true);
 
         // s2b1.proj_bn: BatchNorm 32×14×14 → 32×14×14; 64 params, 0 MACs [block s2b1]
-        var s2b1ProjBnOut = workspace.Slice(batch * 250880, batch * 6272);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S2b1ProjBnShape>.Forward(s2b1ProjOut, S2b1ProjBnWeight.Data, S2b1ProjBnBias.Data, S2b1ProjBnRunningMean.Data, S2b1ProjBnRunningVar.Data, s2b1ProjBnOut, batch);
+        // (computed by s2b1.proj's fused store)
 
         // s2b1.add: Add 32×14×14 + 32×14×14 → 32×14×14 [block s2b1]
-        var s2b1AddOut = workspace.Slice(batch * 257152, batch * 6272);
-        global::PruneGen.Kernels.ElementwiseKernels.Add(s2b1Bn2Out.Slice(0, batch * 6272), s2b1ProjBnOut.Slice(0, batch * 6272), s2b1AddOut);
+        // (computed by s2b1.proj's fused store)
 
         // s2b1.relu: ReLU 32×14×14 → 32×14×14 [block s2b1]
-        var s2b1ReluOut = workspace.Slice(batch * 263424, batch * 6272);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(s2b1AddOut.Slice(0, batch * 6272), s2b1ReluOut);
+        // (computed by s2b1.proj's fused store)
 
         // s2b2.conv1: Conv2D 32×14×14 → 32×14×14, kernel 3, stride 1, padding 1; 9,216 params, 1,806,336 MACs [block s2b2]
-        var s2b2Conv1Out = workspace.Slice(batch * 269696, batch * 6272);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b2Conv1Shape>.Forward(s2b1ReluOut, S2b2Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, s2b2Conv1Out, batch, scratch);
+        // fused: s2b2.conv1 + s2b2.bn1 + s2b2.relu1
+        var s2b2Relu1Out = workspace.Slice(batch * 81536, batch * 6272);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b2Conv1Shape>.ForwardFused(s2b1ReluOut, S2b2Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S2b2Bn1Weight.Data, S2b2Bn1Bias.Data, S2b2Bn1RunningMean.Data, S2b2Bn1RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, s2b2Relu1Out, batch, scratch, relu: true);
 
         // s2b2.bn1: BatchNorm 32×14×14 → 32×14×14; 64 params, 0 MACs [block s2b2]
-        var s2b2Bn1Out = workspace.Slice(batch * 275968, batch * 6272);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S2b2Bn1Shape>.Forward(s2b2Conv1Out, S2b2Bn1Weight.Data, S2b2Bn1Bias.Data, S2b2Bn1RunningMean.Data, S2b2Bn1RunningVar.Data, s2b2Bn1Out, batch);
+        // (computed by s2b2.conv1's fused store)
 
         // s2b2.relu1: ReLU 32×14×14 → 32×14×14 [block s2b2]
-        var s2b2Relu1Out = workspace.Slice(batch * 282240, batch * 6272);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(s2b2Bn1Out.Slice(0, batch * 6272), s2b2Relu1Out);
+        // (computed by s2b2.conv1's fused store)
 
         // s2b2.conv2: Conv2D 32×14×14 → 32×14×14, kernel 3, stride 1, padding 1; 9,216 params, 1,806,336 MACs [block s2b2]
-        var s2b2Conv2Out = workspace.Slice(batch * 288512, batch * 6272);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b2Conv2Shape>.Forward(s2b2Relu1Out, S2b2Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, s2b2Conv2Out, batch, scratch);
+        // fused: s2b2.conv2 + s2b2.bn2 + s2b2.add + s2b2.relu
+        var s2b2ReluOut = workspace.Slice(batch * 87808, batch * 6272);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b2Conv2Shape>.ForwardFused(s2b2Relu1Out, S2b2Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S2b2Bn2Weight.Data, S2b2Bn2Bias.Data, S2b2Bn2RunningMean.Data, S2b2Bn2RunningVar.Data), s2b1ReluOut, s2b2ReluOut, batch, scratch, relu: true);
 
         // s2b2.bn2: BatchNorm 32×14×14 → 32×14×14; 64 params, 0 MACs [block s2b2]
-        var s2b2Bn2Out = workspace.Slice(batch * 294784, batch * 6272);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S2b2Bn2Shape>.Forward(s2b2Conv2Out, S2b2Bn2Weight.Data, S2b2Bn2Bias.Data, S2b2Bn2RunningMean.Data, S2b2Bn2RunningVar.Data, s2b2Bn2Out, batch);
+        // (computed by s2b2.conv2's fused store)
 
         // s2b2.add: Add 32×14×14 + 32×14×14 → 32×14×14 [block s2b2]
-        var s2b2AddOut = workspace.Slice(batch * 301056, batch * 6272);
-        global::PruneGen.Kernels.ElementwiseKernels.Add(s2b2Bn2Out.Slice(0, batch * 6272), s2b1ReluOut.Slice(0, batch * 6272), s2b2AddOut);
+        // (computed by s2b2.conv2's fused store)
 
         // s2b2.relu: ReLU 32×14×14 → 32×14×14 [block s2b2]
-        var s2b2ReluOut = workspace.Slice(batch * 307328, batch * 6272);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(s2b2AddOut.Slice(0, batch * 6272), s2b2ReluOut);
+        // (computed by s2b2.conv2's fused store)
 
         // s3b1.conv1: Conv2D 32×14×14 → 64×7×7, kernel 3, stride 2, padding 1; 18,432 params, 903,168 MACs [block s3b1]
-        var s3b1Conv1Out = workspace.Slice(batch * 313600, batch * 3136);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b1Conv1Shape>.Forward(s2b2ReluOut, S3b1Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, s3b1Conv1Out, batch, scratch);
+        // fused: s3b1.conv1 + s3b1.bn1 + s3b1.relu1
+        var s3b1Relu1Out = workspace.Slice(batch * 94080, batch * 3136);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b1Conv1Shape>.ForwardFused(s2b2ReluOut, S3b1Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S3b1Bn1Weight.Data, S3b1Bn1Bias.Data, S3b1Bn1RunningMean.Data, S3b1Bn1RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, s3b1Relu1Out, batch, scratch, relu: true);
 
         // s3b1.bn1: BatchNorm 64×7×7 → 64×7×7; 128 params, 0 MACs [block s3b1]
-        var s3b1Bn1Out = workspace.Slice(batch * 316736, batch * 3136);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S3b1Bn1Shape>.Forward(s3b1Conv1Out, S3b1Bn1Weight.Data, S3b1Bn1Bias.Data, S3b1Bn1RunningMean.Data, S3b1Bn1RunningVar.Data, s3b1Bn1Out, batch);
+        // (computed by s3b1.conv1's fused store)
 
         // s3b1.relu1: ReLU 64×7×7 → 64×7×7 [block s3b1]
-        var s3b1Relu1Out = workspace.Slice(batch * 319872, batch * 3136);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(s3b1Bn1Out.Slice(0, batch * 3136), s3b1Relu1Out);
+        // (computed by s3b1.conv1's fused store)
 
         // s3b1.conv2: Conv2D 64×7×7 → 64×7×7, kernel 3, stride 1, padding 1; 36,864 params, 1,806,336 MACs [block s3b1]
-        var s3b1Conv2Out = workspace.Slice(batch * 323008, batch * 3136);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b1Conv2Shape>.Forward(s3b1Relu1Out, S3b1Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, s3b1Conv2Out, batch, scratch);
+        // fused: s3b1.conv2 + s3b1.bn2
+        var s3b1Bn2Out = workspace.Slice(batch * 97216, batch * 3136);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b1Conv2Shape>.ForwardFused(s3b1Relu1Out, S3b1Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S3b1Bn2Weight.Data, S3b1Bn2Bias.Data, S3b1Bn2RunningMean.Data, S3b1Bn2RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, s3b1Bn2Out, batch, scratch, relu: false);
 
         // s3b1.bn2: BatchNorm 64×7×7 → 64×7×7; 128 params, 0 MACs [block s3b1]
-        var s3b1Bn2Out = workspace.Slice(batch * 326144, batch * 3136);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S3b1Bn2Shape>.Forward(s3b1Conv2Out, S3b1Bn2Weight.Data, S3b1Bn2Bias.Data, S3b1Bn2RunningMean.Data, S3b1Bn2RunningVar.Data, s3b1Bn2Out, batch);
+        // (computed by s3b1.conv2's fused store)
 
         // s3b1.proj: Conv2D 32×14×14 → 64×7×7, kernel 1, stride 2, padding 0; 2,048 params, 100,352 MACs [block s3b1]
-        var s3b1ProjOut = workspace.Slice(batch * 329280, batch * 3136);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b1ProjShape>.Forward(s2b2ReluOut, S3b1ProjWeight.Data, global::System.ReadOnlySpan<float>.Empty, s3b1ProjOut, batch, scratch);
+        // fused: s3b1.proj + s3b1.proj_bn + s3b1.add + s3b1.relu
+        var s3b1ReluOut = workspace.Slice(batch * 100352, batch * 3136);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b1ProjShape>.ForwardFused(s2b2ReluOut, S3b1ProjWeight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S3b1ProjBnWeight.Data, S3b1ProjBnBias.Data, S3b1ProjBnRunningMean.Data, S3b1ProjBnRunningVar.Data), s3b1Bn2Out, s3b1ReluOut, batch, scratch, relu: true);
 
         // s3b1.proj_bn: BatchNorm 64×7×7 → 64×7×7; 128 params, 0 MACs [block s3b1]
-        var s3b1ProjBnOut = workspace.Slice(batch * 332416, batch * 3136);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S3b1ProjBnShape>.Forward(s3b1ProjOut, S3b1ProjBnWeight.Data, S3b1ProjBnBias.Data, S3b1ProjBnRunningMean.Data, S3b1ProjBnRunningVar.Data, s3b1ProjBnOut, batch);
+        // (computed by s3b1.proj's fused store)
 
         // s3b1.add: Add 64×7×7 + 64×7×7 → 64×7×7 [block s3b1]
-        var s3b1AddOut = workspace.Slice(batch * 335552, batch * 3136);
-        global::PruneGen.Kernels.ElementwiseKernels.Add(s3b1Bn2Out.Slice(0, batch * 3136), s3b1ProjBnOut.Slice(0, batch * 3136), s3b1AddOut);
+        // (computed by s3b1.proj's fused store)
 
         // s3b1.relu: ReLU 64×7×7 → 64×7×7 [block s3b1]
-        var s3b1ReluOut = workspace.Slice(batch * 338688, batch * 3136);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(s3b1AddOut.Slice(0, batch * 3136), s3b1ReluOut);
+        // (computed by s3b1.proj's fused store)
 
         // s3b2.conv1: Conv2D 64×7×7 → 64×7×7, kernel 3, stride 1, padding 1; 36,864 params, 1,806,336 MACs [block s3b2]
-        var s3b2Conv1Out = workspace.Slice(batch * 341824, batch * 3136);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b2Conv1Shape>.Forward(s3b1ReluOut, S3b2Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, s3b2Conv1Out, batch, scratch);
+        // fused: s3b2.conv1 + s3b2.bn1 + s3b2.relu1
+        var s3b2Relu1Out = workspace.Slice(batch * 103488, batch * 3136);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b2Conv1Shape>.ForwardFused(s3b1ReluOut, S3b2Conv1Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S3b2Bn1Weight.Data, S3b2Bn1Bias.Data, S3b2Bn1RunningMean.Data, S3b2Bn1RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, s3b2Relu1Out, batch, scratch, relu: true);
 
         // s3b2.bn1: BatchNorm 64×7×7 → 64×7×7; 128 params, 0 MACs [block s3b2]
-        var s3b2Bn1Out = workspace.Slice(batch * 344960, batch * 3136);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S3b2Bn1Shape>.Forward(s3b2Conv1Out, S3b2Bn1Weight.Data, S3b2Bn1Bias.Data, S3b2Bn1RunningMean.Data, S3b2Bn1RunningVar.Data, s3b2Bn1Out, batch);
+        // (computed by s3b2.conv1's fused store)
 
         // s3b2.relu1: ReLU 64×7×7 → 64×7×7 [block s3b2]
-        var s3b2Relu1Out = workspace.Slice(batch * 348096, batch * 3136);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(s3b2Bn1Out.Slice(0, batch * 3136), s3b2Relu1Out);
+        // (computed by s3b2.conv1's fused store)
 
         // s3b2.conv2: Conv2D 64×7×7 → 64×7×7, kernel 3, stride 1, padding 1; 36,864 params, 1,806,336 MACs [block s3b2]
-        var s3b2Conv2Out = workspace.Slice(batch * 351232, batch * 3136);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b2Conv2Shape>.Forward(s3b2Relu1Out, S3b2Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, s3b2Conv2Out, batch, scratch);
+        // fused: s3b2.conv2 + s3b2.bn2 + s3b2.add + s3b2.relu
+        var s3b2ReluOut = workspace.Slice(batch * 106624, batch * 3136);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b2Conv2Shape>.ForwardFused(s3b2Relu1Out, S3b2Conv2Weight.Data, global::System.ReadOnlySpan<float>.Empty, new global::PruneGen.Kernels.BatchNormParameters(S3b2Bn2Weight.Data, S3b2Bn2Bias.Data, S3b2Bn2RunningMean.Data, S3b2Bn2RunningVar.Data), s3b1ReluOut, s3b2ReluOut, batch, scratch, relu: true);
 
         // s3b2.bn2: BatchNorm 64×7×7 → 64×7×7; 128 params, 0 MACs [block s3b2]
-        var s3b2Bn2Out = workspace.Slice(batch * 354368, batch * 3136);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S3b2Bn2Shape>.Forward(s3b2Conv2Out, S3b2Bn2Weight.Data, S3b2Bn2Bias.Data, S3b2Bn2RunningMean.Data, S3b2Bn2RunningVar.Data, s3b2Bn2Out, batch);
+        // (computed by s3b2.conv2's fused store)
 
         // s3b2.add: Add 64×7×7 + 64×7×7 → 64×7×7 [block s3b2]
-        var s3b2AddOut = workspace.Slice(batch * 357504, batch * 3136);
-        global::PruneGen.Kernels.ElementwiseKernels.Add(s3b2Bn2Out.Slice(0, batch * 3136), s3b1ReluOut.Slice(0, batch * 3136), s3b2AddOut);
+        // (computed by s3b2.conv2's fused store)
 
         // s3b2.relu: ReLU 64×7×7 → 64×7×7 [block s3b2]
-        var s3b2ReluOut = workspace.Slice(batch * 360640, batch * 3136);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(s3b2AddOut.Slice(0, batch * 3136), s3b2ReluOut);
+        // (computed by s3b2.conv2's fused store)
 
         // gap1: GlobalAvgPool 64×7×7 → 64
-        var gap1Out = workspace.Slice(batch * 363776, batch * 64);
+        var gap1Out = workspace.Slice(batch * 109760, batch * 64);
         global::PruneGen.Kernels.GlobalAvgPoolKernel<KernelShapes.Gap1Shape>.Forward(s3b2ReluOut, gap1Out, batch);
 
         // logits: Dense 64 → 10; 650 params, 640 MACs
-        var logitsOut = workspace.Slice(batch * 363840, batch * 10);
+        var logitsOut = workspace.Slice(batch * 109824, batch * 10);
         global::PruneGen.Kernels.DenseKernel<KernelShapes.LogitsShape>.Forward(gap1Out, LogitsWeight.Data, LogitsBias.Data, logitsOut, batch);
 
         logitsOut.Slice(0, batch * OutputSize).CopyTo(output);

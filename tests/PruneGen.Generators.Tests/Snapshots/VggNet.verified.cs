@@ -499,8 +499,8 @@ public partial class VggNet : global::PruneGen.ITrainableNetwork
     /// <summary>Every parameter and running statistic, in layer order.</summary>
     public global::PruneGen.ParameterSet Parameters => _parameters ??= new(new global::PruneGen.ParameterTensor[] { Conv1Weight, Conv1Bias, Bn1Weight, Bn1Bias, Bn1RunningMean, Bn1RunningVar, Conv2Weight, Conv2Bias, Bn2Weight, Bn2Bias, Bn2RunningMean, Bn2RunningVar, Conv3Weight, Conv3Bias, Bn3Weight, Bn3Bias, Bn3RunningMean, Bn3RunningVar, Conv4Weight, Conv4Bias, Bn4Weight, Bn4Bias, Bn4RunningMean, Bn4RunningVar, Conv5Weight, Conv5Bias, Bn5Weight, Bn5Bias, Bn5RunningMean, Bn5RunningVar, Conv6Weight, Conv6Bias, Bn6Weight, Bn6Bias, Bn6RunningMean, Bn6RunningVar, Fc1Weight, Fc1Bias, LogitsWeight, LogitsBias });
 
-    /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input).</summary>
-    private const int ActivationsPerSample = 274506;
+    /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input; fused stores keep only their last layer's).</summary>
+    private const int ActivationsPerSample = 98634;
     /// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>
     private const int ScratchLength = 225792;
     private float[] _workspace = global::System.Array.Empty<float>();
@@ -521,105 +521,99 @@ public partial class VggNet : global::PruneGen.ITrainableNetwork
         var scratch = workspace.Slice(batch * ActivationsPerSample, scratchLength);
 
         // conv1: Conv2D 1×28×28 → 32×28×28, kernel 3, stride 1, padding 1; 320 params, 225,792 MACs
-        var conv1Out = workspace.Slice(batch * 0, batch * 25088);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv1Shape>.Forward(input, Conv1Weight.Data, Conv1Bias.Data, conv1Out, batch, scratch);
+        // fused: conv1 + bn1 + relu1
+        var relu1Out = workspace.Slice(batch * 0, batch * 25088);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv1Shape>.ForwardFused(input, Conv1Weight.Data, Conv1Bias.Data, new global::PruneGen.Kernels.BatchNormParameters(Bn1Weight.Data, Bn1Bias.Data, Bn1RunningMean.Data, Bn1RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, relu1Out, batch, scratch, relu: true);
 
         // bn1: BatchNorm 32×28×28 → 32×28×28; 64 params, 0 MACs
-        var bn1Out = workspace.Slice(batch * 25088, batch * 25088);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.Bn1Shape>.Forward(conv1Out, Bn1Weight.Data, Bn1Bias.Data, Bn1RunningMean.Data, Bn1RunningVar.Data, bn1Out, batch);
+        // (computed by conv1's fused store)
 
         // relu1: ReLU 32×28×28 → 32×28×28
-        var relu1Out = workspace.Slice(batch * 50176, batch * 25088);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(bn1Out.Slice(0, batch * 25088), relu1Out);
+        // (computed by conv1's fused store)
 
         // conv2: Conv2D 32×28×28 → 32×28×28, kernel 3, stride 1, padding 1; 9,248 params, 7,225,344 MACs
-        var conv2Out = workspace.Slice(batch * 75264, batch * 25088);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv2Shape>.Forward(relu1Out, Conv2Weight.Data, Conv2Bias.Data, conv2Out, batch, scratch);
+        // fused: conv2 + bn2 + relu2
+        var relu2Out = workspace.Slice(batch * 25088, batch * 25088);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv2Shape>.ForwardFused(relu1Out, Conv2Weight.Data, Conv2Bias.Data, new global::PruneGen.Kernels.BatchNormParameters(Bn2Weight.Data, Bn2Bias.Data, Bn2RunningMean.Data, Bn2RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, relu2Out, batch, scratch, relu: true);
 
         // bn2: BatchNorm 32×28×28 → 32×28×28; 64 params, 0 MACs
-        var bn2Out = workspace.Slice(batch * 100352, batch * 25088);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.Bn2Shape>.Forward(conv2Out, Bn2Weight.Data, Bn2Bias.Data, Bn2RunningMean.Data, Bn2RunningVar.Data, bn2Out, batch);
+        // (computed by conv2's fused store)
 
         // relu2: ReLU 32×28×28 → 32×28×28
-        var relu2Out = workspace.Slice(batch * 125440, batch * 25088);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(bn2Out.Slice(0, batch * 25088), relu2Out);
+        // (computed by conv2's fused store)
 
         // maxpool1: MaxPool2D 32×28×28 → 32×14×14, window 2, stride 2, padding 0
-        var maxpool1Out = workspace.Slice(batch * 150528, batch * 6272);
+        var maxpool1Out = workspace.Slice(batch * 50176, batch * 6272);
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Maxpool1Shape>.MaxForward(relu2Out, maxpool1Out, batch);
 
         // conv3: Conv2D 32×14×14 → 64×14×14, kernel 3, stride 1, padding 1; 18,496 params, 3,612,672 MACs
-        var conv3Out = workspace.Slice(batch * 156800, batch * 12544);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv3Shape>.Forward(maxpool1Out, Conv3Weight.Data, Conv3Bias.Data, conv3Out, batch, scratch);
+        // fused: conv3 + bn3 + relu3
+        var relu3Out = workspace.Slice(batch * 56448, batch * 12544);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv3Shape>.ForwardFused(maxpool1Out, Conv3Weight.Data, Conv3Bias.Data, new global::PruneGen.Kernels.BatchNormParameters(Bn3Weight.Data, Bn3Bias.Data, Bn3RunningMean.Data, Bn3RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, relu3Out, batch, scratch, relu: true);
 
         // bn3: BatchNorm 64×14×14 → 64×14×14; 128 params, 0 MACs
-        var bn3Out = workspace.Slice(batch * 169344, batch * 12544);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.Bn3Shape>.Forward(conv3Out, Bn3Weight.Data, Bn3Bias.Data, Bn3RunningMean.Data, Bn3RunningVar.Data, bn3Out, batch);
+        // (computed by conv3's fused store)
 
         // relu3: ReLU 64×14×14 → 64×14×14
-        var relu3Out = workspace.Slice(batch * 181888, batch * 12544);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(bn3Out.Slice(0, batch * 12544), relu3Out);
+        // (computed by conv3's fused store)
 
         // conv4: Conv2D 64×14×14 → 64×14×14, kernel 3, stride 1, padding 1; 36,928 params, 7,225,344 MACs
-        var conv4Out = workspace.Slice(batch * 194432, batch * 12544);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv4Shape>.Forward(relu3Out, Conv4Weight.Data, Conv4Bias.Data, conv4Out, batch, scratch);
+        // fused: conv4 + bn4 + relu4
+        var relu4Out = workspace.Slice(batch * 68992, batch * 12544);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv4Shape>.ForwardFused(relu3Out, Conv4Weight.Data, Conv4Bias.Data, new global::PruneGen.Kernels.BatchNormParameters(Bn4Weight.Data, Bn4Bias.Data, Bn4RunningMean.Data, Bn4RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, relu4Out, batch, scratch, relu: true);
 
         // bn4: BatchNorm 64×14×14 → 64×14×14; 128 params, 0 MACs
-        var bn4Out = workspace.Slice(batch * 206976, batch * 12544);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.Bn4Shape>.Forward(conv4Out, Bn4Weight.Data, Bn4Bias.Data, Bn4RunningMean.Data, Bn4RunningVar.Data, bn4Out, batch);
+        // (computed by conv4's fused store)
 
         // relu4: ReLU 64×14×14 → 64×14×14
-        var relu4Out = workspace.Slice(batch * 219520, batch * 12544);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(bn4Out.Slice(0, batch * 12544), relu4Out);
+        // (computed by conv4's fused store)
 
         // maxpool2: MaxPool2D 64×14×14 → 64×7×7, window 2, stride 2, padding 0
-        var maxpool2Out = workspace.Slice(batch * 232064, batch * 3136);
+        var maxpool2Out = workspace.Slice(batch * 81536, batch * 3136);
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Maxpool2Shape>.MaxForward(relu4Out, maxpool2Out, batch);
 
         // conv5: Conv2D 64×7×7 → 128×7×7, kernel 3, stride 1, padding 1; 73,856 params, 3,612,672 MACs
-        var conv5Out = workspace.Slice(batch * 235200, batch * 6272);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv5Shape>.Forward(maxpool2Out, Conv5Weight.Data, Conv5Bias.Data, conv5Out, batch, scratch);
+        // fused: conv5 + bn5 + relu5
+        var relu5Out = workspace.Slice(batch * 84672, batch * 6272);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv5Shape>.ForwardFused(maxpool2Out, Conv5Weight.Data, Conv5Bias.Data, new global::PruneGen.Kernels.BatchNormParameters(Bn5Weight.Data, Bn5Bias.Data, Bn5RunningMean.Data, Bn5RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, relu5Out, batch, scratch, relu: true);
 
         // bn5: BatchNorm 128×7×7 → 128×7×7; 256 params, 0 MACs
-        var bn5Out = workspace.Slice(batch * 241472, batch * 6272);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.Bn5Shape>.Forward(conv5Out, Bn5Weight.Data, Bn5Bias.Data, Bn5RunningMean.Data, Bn5RunningVar.Data, bn5Out, batch);
+        // (computed by conv5's fused store)
 
         // relu5: ReLU 128×7×7 → 128×7×7
-        var relu5Out = workspace.Slice(batch * 247744, batch * 6272);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(bn5Out.Slice(0, batch * 6272), relu5Out);
+        // (computed by conv5's fused store)
 
         // conv6: Conv2D 128×7×7 → 128×7×7, kernel 3, stride 1, padding 1; 147,584 params, 7,225,344 MACs
-        var conv6Out = workspace.Slice(batch * 254016, batch * 6272);
-        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv6Shape>.Forward(relu5Out, Conv6Weight.Data, Conv6Bias.Data, conv6Out, batch, scratch);
+        // fused: conv6 + bn6 + relu6
+        var relu6Out = workspace.Slice(batch * 90944, batch * 6272);
+        global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv6Shape>.ForwardFused(relu5Out, Conv6Weight.Data, Conv6Bias.Data, new global::PruneGen.Kernels.BatchNormParameters(Bn6Weight.Data, Bn6Bias.Data, Bn6RunningMean.Data, Bn6RunningVar.Data), global::System.ReadOnlySpan<float>.Empty, relu6Out, batch, scratch, relu: true);
 
         // bn6: BatchNorm 128×7×7 → 128×7×7; 256 params, 0 MACs
-        var bn6Out = workspace.Slice(batch * 260288, batch * 6272);
-        global::PruneGen.Kernels.BatchNormKernel<KernelShapes.Bn6Shape>.Forward(conv6Out, Bn6Weight.Data, Bn6Bias.Data, Bn6RunningMean.Data, Bn6RunningVar.Data, bn6Out, batch);
+        // (computed by conv6's fused store)
 
         // relu6: ReLU 128×7×7 → 128×7×7
-        var relu6Out = workspace.Slice(batch * 266560, batch * 6272);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(bn6Out.Slice(0, batch * 6272), relu6Out);
+        // (computed by conv6's fused store)
 
         // maxpool3: MaxPool2D 128×7×7 → 128×3×3, window 2, stride 2, padding 0
-        var maxpool3Out = workspace.Slice(batch * 272832, batch * 1152);
+        var maxpool3Out = workspace.Slice(batch * 97216, batch * 1152);
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Maxpool3Shape>.MaxForward(relu6Out, maxpool3Out, batch);
 
         // flatten1: Flatten 128×3×3 → 1152
         var flatten1Out = maxpool3Out;
 
         // fc1: Dense 1152 → 256; 295,168 params, 294,912 MACs
-        var fc1Out = workspace.Slice(batch * 273984, batch * 256);
-        global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc1Shape>.Forward(flatten1Out, Fc1Weight.Data, Fc1Bias.Data, fc1Out, batch);
+        // fused: fc1 + relu7
+        var relu7Out = workspace.Slice(batch * 98368, batch * 256);
+        global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc1Shape>.ForwardFused(flatten1Out, Fc1Weight.Data, Fc1Bias.Data, default, global::System.ReadOnlySpan<float>.Empty, relu7Out, batch, relu: true);
 
         // relu7: ReLU 256 → 256
-        var relu7Out = workspace.Slice(batch * 274240, batch * 256);
-        global::PruneGen.Kernels.ElementwiseKernels.ReLU(fc1Out.Slice(0, batch * 256), relu7Out);
+        // (computed by fc1's fused store)
 
         // dropout1: Dropout 256 → 256, rate 0.3 (identity at inference)
         var dropout1Out = relu7Out;
 
         // logits: Dense 256 → 10; 2,570 params, 2,560 MACs
-        var logitsOut = workspace.Slice(batch * 274496, batch * 10);
+        var logitsOut = workspace.Slice(batch * 98624, batch * 10);
         global::PruneGen.Kernels.DenseKernel<KernelShapes.LogitsShape>.Forward(dropout1Out, LogitsWeight.Data, LogitsBias.Data, logitsOut, batch);
 
         logitsOut.Slice(0, batch * OutputSize).CopyTo(output);

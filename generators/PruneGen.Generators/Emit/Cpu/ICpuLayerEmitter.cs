@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+using System.Linq;
 using PruneGen.Model;
 
 namespace PruneGen.Generators.Emit.Cpu;
@@ -22,10 +24,17 @@ internal interface ICpuLayerEmitter
 /// <summary>Names the emitter uses inside the passes: the span each layer's output and gradient live in, and its parameters.</summary>
 internal sealed class ForwardContext
 {
+    private readonly Dictionary<int, FusedStore> _stores = new();
+    private readonly Dictionary<int, FusedStore> _fusedAway = new();
+
     public ForwardContext(NetworkGraph graph, bool training)
     {
         Graph = graph;
         Training = training;
+        if (!training)
+        {
+            FindFusedStores();
+        }
     }
 
     /// <summary>The network.</summary>
@@ -33,6 +42,20 @@ internal sealed class ForwardContext
 
     /// <summary>True while writing the training passes (BatchNorm on batch statistics, dropout masks).</summary>
     public bool Training { get; }
+
+    /// <summary>
+    /// Inference: the fused store headed by convolution or dense layer <paramref name="node"/>, or null. Its
+    /// kernel applies the following BatchNorm, residual Add and ReLU while writing, so those layers compute
+    /// nothing of their own (training keeps them apart: their backward passes need each intermediate tensor).
+    /// </summary>
+    public FusedStore? StoreOf(LayerNode node) => _stores.TryGetValue(node.Index, out var s) ? s : null;
+
+    /// <summary>The fused store that computes <paramref name="node"/> (a BatchNorm, Add or ReLU after its head), or null.</summary>
+    public FusedStore? FusedInto(LayerNode node) => _fusedAway.TryGetValue(node.Index, out var s) ? s : null;
+
+    /// <summary>Whether <paramref name="node"/>'s output never exists in this mode (a fused store writes only its last layer's output).</summary>
+    public bool HasNoMemory(LayerNode node) =>
+        IsAlias(node) || StoreOf(node) is not null || (FusedInto(node) is { } s && s.Last != node);
 
     /// <summary>Whether layer <paramref name="node"/> reuses its input's memory in this mode.</summary>
     public bool IsAlias(LayerNode node) => node.Kind == LayerKind.Flatten || (node.Kind == LayerKind.Dropout && !Training);
@@ -96,4 +119,98 @@ internal sealed class ForwardContext
     }
 
     private static string Camel(string identifier) => char.ToLowerInvariant(identifier[0]) + identifier.Substring(1);
+
+    /// <summary>
+    /// Chains a convolution or dense layer with what follows it when each link is the only reader of the one
+    /// before: [BatchNorm] → [Add of a tensor computed before the head] → [ReLU]. The network output and tensors
+    /// read twice stay materialized.
+    /// </summary>
+    private void FindFusedStores()
+    {
+        var readers = new List<int>[Graph.Layers.Count];
+        for (var i = 0; i < readers.Length; i++)
+        {
+            readers[i] = new List<int>();
+        }
+
+        foreach (var l in Graph.Layers)
+        {
+            foreach (var input in l.Inputs)
+            {
+                if (input >= 0)
+                {
+                    readers[input].Add(l.Index);
+                }
+            }
+        }
+
+        LayerNode? OnlyReader(LayerNode node) =>
+            node.Index != Graph.Output.Index && readers[node.Index].Count == 1 ? Graph.Layers[readers[node.Index][0]] : null;
+
+        foreach (var head in Graph.Layers)
+        {
+            if (head.Kind is not (LayerKind.Conv2D or LayerKind.Dense))
+            {
+                continue;
+            }
+
+            var last = head;
+            LayerNode? norm = null, add = null, relu = null;
+            int residual = 0;
+            if (OnlyReader(last) is { Kind: LayerKind.BatchNorm } bn)
+            {
+                norm = last = bn;
+            }
+
+            if (OnlyReader(last) is { Kind: LayerKind.Add } a && a.Inputs.Count == 2)
+            {
+                var other = a.Inputs[0] == last.Index ? a.Inputs[1] : a.Inputs[0];
+                if (other != last.Index && other < head.Index && (other < 0 || !IsAlias(Graph.Layers[other])))
+                {
+                    (add, residual, last) = (a, other, a);
+                }
+            }
+
+            if (OnlyReader(last) is { Kind: LayerKind.ReLU } r)
+            {
+                relu = last = r;
+            }
+
+            if (last == head)
+            {
+                continue;
+            }
+
+            var store = new FusedStore(head, norm, add, residual, relu, last);
+            _stores[head.Index] = store;
+            foreach (var member in new[] { norm, add, relu })
+            {
+                if (member is not null)
+                {
+                    _fusedAway[member.Index] = store;
+                }
+            }
+        }
+    }
+}
+
+/// <summary>A convolution or dense layer and the layers its kernel applies while storing (inference).</summary>
+/// <param name="Head">The convolution or dense layer.</param>
+/// <param name="Norm">The BatchNorm folded into the store, or null.</param>
+/// <param name="Add">The residual Add, or null.</param>
+/// <param name="Residual">The layer index (−1: the input) of the Add's other operand, when <paramref name="Add"/> is set.</param>
+/// <param name="Relu">The ReLU applied last, or null.</param>
+/// <param name="Last">The layer whose output the store writes.</param>
+internal sealed record FusedStore(LayerNode Head, LayerNode? Norm, LayerNode? Add, int Residual, LayerNode? Relu, LayerNode Last)
+{
+    /// <summary>The kernel's <c>BatchNormParameters</c> argument.</summary>
+    public string NormArgument() => Norm is null
+        ? "default"
+        : $"new global::PruneGen.Kernels.BatchNormParameters({ForwardContext.Param(Norm, "weight")}, {ForwardContext.Param(Norm, "bias")}, {ForwardContext.Param(Norm, "running_mean")}, {ForwardContext.Param(Norm, "running_var")})";
+
+    /// <summary>The kernel's residual argument: the Add's other operand, or an empty span.</summary>
+    public string ResidualArgument(ForwardContext c) => Add is null ? "global::System.ReadOnlySpan<float>.Empty" : c.Var(Residual);
+
+    /// <summary>The layers' names joined with " + " (for the generated comment).</summary>
+    public string Describe() => string.Join(" + ", new[] { Head, Norm, Add, Relu }.Where(l => l is not null).Select(l => l!.Name));
 }

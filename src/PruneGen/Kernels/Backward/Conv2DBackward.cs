@@ -10,7 +10,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// gradient, one sample's output gradient transposed, and the thread's own (transposed) weight and
     /// bias gradients, which are summed once all threads are done.
     /// </summary>
-    public static int BackwardScratchLength => (2 * PatchLength * OutSpatial) + (OutSpatial * GroupOut) + (TShape.Groups * PatchLength * GroupOut) + TShape.OutChannels;
+    public static int BackwardScratchLength => Math.Max(ScratchLength, (2 * PatchLength * OutSpatial) + (OutSpatial * GroupOut) + (TShape.Groups * PatchLength * GroupOut) + TShape.OutChannels);
 
     [ThreadStatic]
     private static BackwardWork? t_backward;
@@ -100,7 +100,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                     var patches = Direct ? input : cols;
                     if (!Direct)
                     {
-                        Im2Col(input, cols);
+                        Im2Col(input, cols, OutSpatial);
                     }
 
                     Gemm.MultiplyNN(PatchLength, GroupOut, OutSpatial, patches, OutSpatial, dOutT, GroupOut, dWeightT + (g * PatchLength * GroupOut), GroupOut, accumulate: true);

@@ -1,0 +1,272 @@
+using System;
+using PruneGen.Model;
+
+namespace PruneGen.Kernels;
+
+/// <summary>
+/// Convolution forward. x is (batch, Cin, H, W), weight is (Cout, Cin/groups, K, K), y is
+/// (batch, Cout, OH, OW). Per sample and group: <c>y_g = W_g · im2col(x_g)</c>, a (Cout/g × Cin/g·K·K)
+/// by (Cin/g·K·K × OH·OW) product; a 1×1 stride-1 unpadded convolution multiplies x directly.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The store is fused: bias, a following BatchNorm (folded into a per-channel scale and shift), a residual
+/// addition and ReLU are applied to each channel plane right after the product, while it is in cache, so
+/// inference makes one pass over the output instead of four.
+/// </para>
+/// <para>
+/// The im2col rows are padded to a multiple of <see cref="LayerNode.Im2ColRowAlignment"/> columns (zeros): the
+/// product then runs on whole vectors only (14×14 = 196 columns would otherwise leave 4 columns to a
+/// one-lane loop that costs a quarter of the layer's time) and the epilogue copies the real columns out.
+/// </para>
+/// <para>
+/// Work is split across <see cref="WorkerPool"/> threads by samples; when there are fewer samples than
+/// threads (batch 1), each sample's output channels (or groups) are split instead, so a single image
+/// uses every core.
+/// </para>
+/// </remarks>
+/// <typeparam name="TShape">The layer's constant dimensions.</typeparam>
+public static unsafe partial class Conv2DKernel<TShape>
+    where TShape : IConv2DShape
+{
+    /// <summary>Below this many multiply-adds per sample, splitting one sample across threads costs more than it saves.</summary>
+    private const long SplitSampleMacs = 200_000;
+
+    private static int GroupIn => TShape.InChannels / TShape.Groups;
+
+    private static int GroupOut => TShape.OutChannels / TShape.Groups;
+
+    private static int PatchLength => GroupIn * TShape.Kernel * TShape.Kernel;
+
+    private static int OutSpatial => TShape.OutHeight * TShape.OutWidth;
+
+    private static int InSpatial => TShape.InHeight * TShape.InWidth;
+
+    private static bool Direct => TShape.Kernel == 1 && TShape.Stride == 1 && TShape.Padding == 0;
+
+    /// <summary>Columns of one im2col row: the output positions rounded up to whole vectors.</summary>
+    private static int PaddedSpatial => (OutSpatial + LayerNode.Im2ColRowAlignment - 1) / LayerNode.Im2ColRowAlignment * LayerNode.Im2ColRowAlignment;
+
+    /// <summary>Whether the product lands in a padded scratch block first (the epilogue copies the real columns out).</summary>
+    private static bool Padded => !Direct && PaddedSpatial != OutSpatial;
+
+    /// <summary>Floats of scratch one thread needs (matches <see cref="LayerNode.Im2ColLength"/>): the padded columns and, if padded, one group's padded product.</summary>
+    public static int ScratchLength => Direct ? 0 : (PatchLength * PaddedSpatial) + (Padded ? GroupOut * PaddedSpatial : 0);
+
+    [ThreadStatic]
+    private static ForwardWork? t_forward;
+
+    /// <summary>
+    /// Computes the layer (with its bias) for <paramref name="batch"/> samples. <paramref name="scratch"/> is
+    /// divided evenly between the threads and must hold <see cref="ScratchLength"/> floats per thread.
+    /// </summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, int batch, Span<float> scratch) =>
+        ForwardFused(x, weight, bias, default, ReadOnlySpan<float>.Empty, y, batch, scratch, relu: false);
+
+    /// <summary>
+    /// Computes <c>y = act(BN(conv(x) + bias) + residual)</c> in one pass at inference: <paramref name="norm"/> is the
+    /// following BatchNorm (or <c>default</c>), <paramref name="residual"/> a tensor of y's shape added before the
+    /// activation (or empty), <paramref name="relu"/> whether a ReLU follows.
+    /// </summary>
+    public static void ForwardFused(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, BatchNormParameters norm, ReadOnlySpan<float> residual, Span<float> y, int batch, Span<float> scratch, bool relu)
+    {
+        var workers = WorkerPool.Workers;
+        var splitSample = batch < workers && (long)TShape.OutChannels * PatchLength * OutSpatial >= SplitSampleMacs;
+        var parts = splitSample ? workers : Math.Min(batch, workers);
+        if (ScratchLength > 0 && scratch.Length / parts < ScratchLength)
+        {
+            throw new ArgumentException($"Convolution scratch holds {scratch.Length} floats; {parts} threads need {ScratchLength} each.", nameof(scratch));
+        }
+
+        var work = t_forward ??= new ForwardWork();
+        norm.Fold(bias, work.Scale, work.Shift);
+        fixed (float* px = x, pw = weight, py = y, pr = residual, cols = scratch, scale = work.Scale, shift = work.Shift)
+        {
+            work.X = px;
+            work.W = pw;
+            work.Y = py;
+            work.Residual = residual.IsEmpty ? null : pr;
+            work.ScaleData = scale;
+            work.ShiftData = shift;
+            work.Relu = relu;
+            work.Scratch = cols;
+            work.ScratchStride = ScratchLength == 0 ? 0 : scratch.Length / parts;
+            work.Batch = batch;
+            if (!splitSample)
+            {
+                work.SplitSample = -1;
+                WorkerPool.Run(work, parts);
+                return;
+            }
+
+            for (var n = 0; n < batch; n++)
+            {
+                work.SplitSample = n;
+                if (TShape.Groups == 1 && !Direct)
+                {
+                    // The threads share one unfolding of the sample and split its output channels.
+                    Im2Col(px + (n * TShape.InChannels * InSpatial), cols, PaddedSpatial);
+                }
+
+                WorkerPool.Run(work, parts);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows [<paramref name="from"/>, <paramref name="to"/>) of group <paramref name="g"/> of sample
+    /// <paramref name="n"/>: the product from the unfolded input <paramref name="cols"/> (or the input itself
+    /// for a direct convolution), then the fused store.
+    /// </summary>
+    private static void Rows(ForwardWork work, int n, int g, int from, int to, float* cols, float* product)
+    {
+        if (to <= from)
+        {
+            return;
+        }
+
+        var first = (g * GroupOut) + from;
+        var output = work.Y + (((n * TShape.OutChannels) + first) * OutSpatial);
+        var w = work.W + (first * PatchLength);
+        var target = Padded ? product : output;
+        var stride = Padded ? PaddedSpatial : OutSpatial;
+        if (Direct)
+        {
+            var input = work.X + (((n * TShape.InChannels) + (g * GroupIn)) * InSpatial);
+            Gemm.MultiplyNN(to - from, OutSpatial, GroupIn, w, PatchLength, input, InSpatial, target, stride, accumulate: false);
+        }
+        else
+        {
+            Gemm.MultiplyNN(to - from, PaddedSpatial, PatchLength, w, PatchLength, cols, PaddedSpatial, target, stride, accumulate: false);
+        }
+
+        var residual = work.Residual == null ? null : work.Residual + (((n * TShape.OutChannels) + first) * OutSpatial);
+        for (var r = 0; r < to - from; r++)
+        {
+            var c = first + r;
+            Epilogue.Channel(target + (r * stride), output + (r * OutSpatial), residual == null ? null : residual + (r * OutSpatial), OutSpatial, work.ScaleData[c], work.ShiftData[c], work.Relu);
+        }
+    }
+
+    /// <summary>One forward call's state; each part computes a range of samples, or of one sample's channels.</summary>
+    private sealed class ForwardWork : IParallelWork
+    {
+        public readonly float[] Scale = new float[TShape.OutChannels];
+        public readonly float[] Shift = new float[TShape.OutChannels];
+        public float* X;
+        public float* W;
+        public float* Y;
+        public float* Residual;
+        public float* ScaleData;
+        public float* ShiftData;
+        public bool Relu;
+        public float* Scratch;
+        public int ScratchStride;
+        public int Batch;
+
+        /// <summary>−1: split samples; otherwise the one sample whose channels (or groups) the parts split.</summary>
+        public int SplitSample;
+
+        public void Execute(int part, int parts)
+        {
+            var cols = Scratch + (part * ScratchStride);
+            var product = cols + (PatchLength * PaddedSpatial);
+            if (SplitSample < 0)
+            {
+                var (from, to) = (Batch * part / parts, Batch * (part + 1) / parts);
+                for (var n = from; n < to; n++)
+                {
+                    Groups(n, 0, TShape.Groups, cols, product);
+                }
+
+                return;
+            }
+
+            if (TShape.Groups == 1)
+            {
+                // Row blocks of 8 keep the GEMM on its widest micro-kernel; the shared columns sit in part 0's scratch.
+                var (from, to) = (Align(GroupOut * part / parts), part == parts - 1 ? GroupOut : Align(GroupOut * (part + 1) / parts));
+                Rows(this, SplitSample, 0, from, to, Scratch, product);
+                return;
+            }
+
+            Groups(SplitSample, TShape.Groups * part / parts, TShape.Groups * (part + 1) / parts, cols, product);
+        }
+
+        private void Groups(int n, int fromGroup, int toGroup, float* cols, float* product)
+        {
+            for (var g = fromGroup; g < toGroup; g++)
+            {
+                if (!Direct)
+                {
+                    Im2Col(X + (((n * TShape.InChannels) + (g * GroupIn)) * InSpatial), cols, PaddedSpatial);
+                }
+
+                Rows(this, n, g, 0, GroupOut, cols, product);
+            }
+        }
+
+        private static int Align(int rows) => rows / 8 * 8;
+    }
+
+    /// <summary>
+    /// Unfolds one sample's group into columns: row (c, kh, kw), column (oh, ow); out-of-image taps are 0.
+    /// Rows are <paramref name="rowStride"/> floats apart; the columns past the output positions are zeroed.
+    /// </summary>
+    private static void Im2Col(float* input, float* cols, int rowStride)
+    {
+        int k = TShape.Kernel, s = TShape.Stride, pad = TShape.Padding, h = TShape.InHeight, wd = TShape.InWidth;
+        int oh = TShape.OutHeight, ow = TShape.OutWidth;
+        var tail = rowStride - (oh * ow);
+        var row = cols;
+        for (var c = 0; c < GroupIn; c++)
+        {
+            var plane = input + (c * h * wd);
+            for (var kh = 0; kh < k; kh++)
+            {
+                for (var kw = 0; kw < k; kw++)
+                {
+                    for (var y = 0; y < oh; y++)
+                    {
+                        var iy = (y * s) - pad + kh;
+                        var dst = row + (y * ow);
+                        if ((uint)iy >= (uint)h)
+                        {
+                            new Span<float>(dst, ow).Clear();
+                            continue;
+                        }
+
+                        var src = plane + (iy * wd);
+                        if (s == 1)
+                        {
+                            // Stride 1: the row is a contiguous run of the input, zero-padded at the edges.
+                            var x0 = Math.Min(ow, Math.Max(0, pad - kw));
+                            var x1 = Math.Max(x0, Math.Min(ow, wd + pad - kw));
+                            new Span<float>(dst, x0).Clear();
+                            if (x1 > x0)
+                            {
+                                new ReadOnlySpan<float>(src + x0 - pad + kw, x1 - x0).CopyTo(new Span<float>(dst + x0, x1 - x0));
+                            }
+
+                            new Span<float>(dst + x1, ow - x1).Clear();
+                            continue;
+                        }
+
+                        for (var x = 0; x < ow; x++)
+                        {
+                            var ix = (x * s) - pad + kw;
+                            dst[x] = (uint)ix < (uint)wd ? src[ix] : 0f;
+                        }
+                    }
+
+                    if (tail > 0)
+                    {
+                        new Span<float>(row + (oh * ow), tail).Clear();
+                    }
+
+                    row += rowStride;
+                }
+            }
+        }
+    }
+}
