@@ -5,6 +5,8 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Threading;
+using PruneGen.Checkpoints;
+using PruneGen.Compiler;
 using PruneGen.Data;
 using PruneGen.Model.Pruning;
 using PruneGen.Pruning;
@@ -22,11 +24,30 @@ internal sealed record CriterionResult(
     float FineTunedAccuracy,
     double ScoreSeconds,
     double FineTuneSeconds,
-    IReadOnlyList<EpochResult> Epochs);
+    IReadOnlyList<EpochResult> Epochs,
+    CompiledResult? Compiled)
+{
+    /// <summary>Mean fine-tuning time per epoch (NaN when there was none).</summary>
+    public double FineTuneSecondsPerEpoch => Epochs.Count == 0 ? double.NaN : Epochs.Average(e => e.Seconds);
+
+    /// <summary>The plan's MAC reduction (base MACs / pruned MACs).</summary>
+    public double MacRatio => (double)Plan.Summary!.BaseMacs / Plan.Summary.Macs;
+}
+
+/// <summary>The pruned network compiled at run time: its class, what compiling cost, what was fine-tuned, and its speed next to the base's.</summary>
+/// <param name="ClassName">The compiled class (namespace PruneGen.Compiled).</param>
+/// <param name="CompileSeconds">Generator + Roslyn + load.</param>
+/// <param name="FineTuned">What the fine-tuning epochs trained: the compiled network itself, or the masked base (iterative pruning, with the step count).</param>
+/// <param name="SourceFile">Where the class's generated C# was written.</param>
+/// <param name="Base">The base network's inference latency, measured right before the pruned one's.</param>
+/// <param name="Pruned">The compiled pruned network's inference latency.</param>
+internal sealed record CompiledResult(string ClassName, double CompileSeconds, string FineTuned, string SourceFile, Latency Base, Latency Pruned);
 
 /// <summary>
-/// The pruning half of the main job: score → allocate → mask → fine-tune (on the masked network, so
-/// nothing is recompiled) → slice the weights to the pruned shapes → write plan, weights and report.
+/// The pruning half of the main job. One-shot: score → allocate → mask (accuracy right after pruning) → slice the
+/// weights to the pruned shapes → compile the pruned network at run time (PruneGen.Compiler) → fine-tune that
+/// compiled network on its own smaller passes → write plan, weights, its C# source and the report. Iterative
+/// (<c>--steps</c> &gt; 1): every step masks and fine-tunes the base; the final plan is compiled at the end.
 /// </summary>
 internal static class PruneStage
 {
@@ -47,6 +68,15 @@ internal static class PruneStage
             .Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var teacher = settings.Distill ? Clone(settings.Network, trained) : null;
         IReadOnlyList<string> removedBlocks = [];
+
+        // A plan is compiled against a [Network] base; a network that is itself compiled from a plan (the
+        // vgg-l1-* baselines) would need its plan composed with the new one, so it is pruned on masks only.
+        var compilable = !network.GetType().IsDefined(typeof(PrunedNetworkAttribute), inherit: false);
+        if (!compilable)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{network.GetType().Name} is itself a compiled pruned network: its plans are fine-tuned on masks and not compiled (PruneGen compiles plans of [[Network]] classes).[/]");
+        }
+
         if (settings.RemoveBlocks > 0)
         {
             var scores = BlockPruning.Score(network, calibration);
@@ -77,6 +107,10 @@ internal static class PruneStage
                 float pruned;
                 double scoreSeconds;
                 List<EpochResult> epochs = [];
+                var stem = Path.Combine(settings.Output, string.Create(CultureInfo.InvariantCulture, $"{settings.Network.ToLowerInvariant()}.{criterion.Name}.{reduction:0.##}x"));
+                var className = ClassName(network, criterion, reduction);
+                (CompiledNetwork Compiled, ITrainableNetwork Network)? compiled = null;
+                string fineTuned;
                 if (settings.Steps <= 1)
                 {
                     plan = Pruner.Plan(network, options, removedBlocks: removedBlocks);
@@ -85,11 +119,28 @@ internal static class PruneStage
                     mask.Apply(network.Parameters);
                     pruned = Trainer.Evaluate(network, test).Accuracy;
                     Describe(criterion, reduction, plan, scoreSeconds, pruned);
-                    epochs.AddRange(FineTune(network, mask, settings, train, test, teacher, cancellationToken));
+
+                    if (compilable)
+                    {
+                        // From here on the pruned network is a class of its own: every width a constant, its own
+                        // smaller forward and backward. It starts from the masked network's kept weights.
+                        compiled = CompileAndLoad(network, plan, className, stem, test);
+                        epochs.AddRange(FineTune(compiled.Value.Network, null, settings, train, test, teacher, cancellationToken));
+                        fineTuned = "compiled network";
+                    }
+                    else
+                    {
+                        epochs.AddRange(FineTune(network, mask, settings, train, test, teacher, cancellationToken));
+                        fineTuned = "masked network";
+                    }
                 }
                 else
                 {
                     // Iterative: each step moves the target closer, scores the masked network and fine-tunes it.
+                    // This stays on masks: every step's scores and plan are about the base network's channels (a
+                    // step may prune channels an earlier step kept, and the plans are cumulative in base indices),
+                    // so a compiled network per step would need plans composed across shapes and a compile each
+                    // step, for fine-tuning epochs that are short anyway. The final plan is compiled once, below.
                     pruned = float.NaN;
                     var planning = 0.0;
                     plan = Pruner.PruneIteratively(network, options, settings.Steps, (step, mask) =>
@@ -107,28 +158,111 @@ internal static class PruneStage
                     }, removedBlocks);
                     scoreSeconds = planning;
                     Describe(criterion, reduction, plan, scoreSeconds, pruned);
+                    compiled = compilable ? CompileAndLoad(network, plan, className, stem, test) : null;
+                    fineTuned = string.Create(CultureInfo.InvariantCulture, $"masked base, {settings.Steps} steps");
                 }
 
-                var final = Trainer.Evaluate(network, test).Accuracy;
-                results.Add(new CriterionResult(criterion.Name, reduction, plan, pruned, final, scoreSeconds, epochs.Sum(e => e.Seconds), epochs));
+                var final = Trainer.Evaluate(compiled?.Network ?? network, test).Accuracy;
+                if (epochs.Count > 0)
+                {
+                    AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                        $"Fine-tuning ({fineTuned}): {epochs.Average(e => e.Seconds):F1} s per epoch ({epochs.Average(e => e.ImagesPerSecond):F0} img/s)");
+                }
+
+                CompiledResult? result = null;
+                if (compiled is { } c)
+                {
+                    result = new CompiledResult(className, c.Compiled.CompileTime.TotalSeconds, fineTuned, stem + ".cs", Latency.Measure(network), Latency.Measure(c.Network));
+                    ReportLatency(result, plan);
+                }
+
+                results.Add(new CriterionResult(criterion.Name, reduction, plan, pruned, final, scoreSeconds, epochs.Sum(e => e.Seconds), epochs, result));
                 AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                     $"[bold green]{criterion.Name} {reduction:0.##}×: {final:P2}[/] after {settings.FineTuneEpochs} fine-tuning epochs ({(final - baseAccuracy) * 100:+0.00;-0.00} pp vs the unpruned {baseAccuracy:P2})");
 
-                var stem = Path.Combine(settings.Output, string.Create(CultureInfo.InvariantCulture, $"{settings.Network.ToLowerInvariant()}.{criterion.Name}.{reduction:0.##}x"));
                 PlanFile.Write(stem + ".plan.json", plan);
-                PlanSlicer.Slice(network, plan).Save(stem + ".pruned.safetensors");
+                if (compiled is { } saved)
+                {
+                    SaveWeights(saved.Network, plan, stem + ".pruned.safetensors");
+                    saved.Compiled.SaveSource(stem + ".cs");
+                }
+                else
+                {
+                    PlanSlicer.Slice(network, plan).Save(stem + ".pruned.safetensors");
+                }
             }
         }
 
         return results;
     }
 
+    /// <summary>
+    /// Compiles <paramref name="plan"/> into a network class, loads the masked network's kept weights into an
+    /// instance, and checks that it computes what the masked network computes on a few test images.
+    /// </summary>
+    private static (CompiledNetwork Compiled, ITrainableNetwork Network) CompileAndLoad(ITrainableNetwork network, PruningPlan plan, string className, string stem, Dataset test)
+    {
+        var compiled = PrunedNetworkCompiler.Compile(network.GetType(), plan, new PrunedNetworkCompilerOptions
+        {
+            ClassName = className,
+            PlanPath = Path.GetFileName(stem) + ".plan.json",
+        });
+        var instance = compiled.Create();
+        PlanSlicer.Slice(network, plan).CopyTo(instance.Parameters);
+
+        var count = Math.Min(256, test.Count);
+        var images = test.Images.AsSpan(0, count * test.SampleSize);
+        var masked = new float[count * network.OutputSize];
+        var outputs = new float[count * instance.OutputSize];
+        network.Forward(images, masked, count);
+        instance.Forward(images, outputs, count);
+        var difference = 0f;
+        for (var i = 0; i < masked.Length; i++)
+        {
+            difference = Math.Max(difference, Math.Abs(masked[i] - outputs[i]));
+        }
+
+        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"Compiled {compiled.Type.FullName} in {compiled.CompileTime.TotalSeconds:F2} s: {compiled.Graph.TotalMacs:N0} MACs, {compiled.Graph.TotalParameters:N0} parameters; max |Δ logit| vs the masked network {difference:G2} on {count} test images");
+        if (!(difference <= 1e-3f))
+        {
+            throw new InvalidOperationException($"The compiled pruned network disagrees with the masked network (max |Δ logit| {difference}); this is a PruneGen bug.");
+        }
+
+        return (compiled, instance);
+    }
+
+    /// <summary>The compiled class's name: base, criterion and target, e.g. <c>VggNet_L1_2x</c> (<c>1p5x</c> for 1.5×).</summary>
+    private static string ClassName(INetwork network, Importance criterion, double reduction) =>
+        string.Create(CultureInfo.InvariantCulture, $"{network.GetType().Name}_{char.ToUpperInvariant(criterion.Name[0])}{criterion.Name[1..]}_{reduction:0.##}x").Replace('.', 'p');
+
+    private static void ReportLatency(CompiledResult compiled, PruningPlan plan)
+    {
+        var macs = (double)plan.Summary!.BaseMacs / plan.Summary.Macs;
+        foreach (var (batch, b, p) in new[] { (1, compiled.Base.Batch1, compiled.Pruned.Batch1), (64, compiled.Base.Batch64, compiled.Pruned.Batch64) })
+        {
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"Inference, batch {batch}: base {b:F3} ms, pruned {p:F3} ms median: {b / p:F2}× faster for {macs:F2}× fewer MACs");
+        }
+    }
+
+    /// <summary>The pruned network's weights as safetensors, with its plan in the metadata (what <see cref="PrunedWeights.Save"/> writes).</summary>
+    private static void SaveWeights(INetwork pruned, PruningPlan plan, string path)
+    {
+        var file = Checkpoint.ToSafetensors(pruned);
+        file.Metadata["prunegen.plan"] = PlanFile.ToJson(plan);
+        file.Write(path);
+    }
+
     private static void Describe(Importance criterion, double reduction, PruningPlan plan, double seconds, float accuracy) =>
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"[bold]{criterion.Name}[/] {reduction:0.##}× MACs: planned in {seconds:F2} s, {plan.Summary!.Macs:N0} MACs ({(double)plan.Summary.BaseMacs / plan.Summary.Macs:F2}×), {plan.Summary.Parameters:N0} params, removed blocks: {(plan.RemovedBlocks.Count == 0 ? "none" : string.Join(", ", plan.RemovedBlocks))}; accuracy before fine-tuning {accuracy:P2}");
 
-    /// <summary>Fine-tunes the masked network: SGD + cosine from the fine-tuning rate, the mask re-applied after every step.</summary>
-    public static IReadOnlyList<EpochResult> FineTune(ITrainableNetwork network, PruningMask mask, TrainCommand.Settings settings, Dataset train, Dataset test, INetwork? teacher, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fine-tunes <paramref name="network"/> (the compiled pruned network, or the masked base with its
+    /// <paramref name="mask"/> re-applied after every step): SGD with Nesterov momentum, cosine from the fine-tuning rate.
+    /// </summary>
+    public static IReadOnlyList<EpochResult> FineTune(ITrainableNetwork network, PruningMask? mask, TrainCommand.Settings settings, Dataset train, Dataset test, INetwork? teacher, CancellationToken cancellationToken)
     {
         if (settings.FineTuneEpochs == 0)
         {
@@ -143,7 +277,7 @@ internal static class PruneStage
             Seed = (ulong)settings.Seed + 1000,
         })
         {
-            AfterUpdate = () => mask.Apply(network.Parameters),
+            AfterUpdate = mask is null ? null : () => mask.Apply(network.Parameters),
             Distillation = teacher is null ? null : new Distillation(teacher),
             EpochCompleted = r => AnsiConsole.MarkupLineInterpolated($"  fine-tune {r}"),
         };

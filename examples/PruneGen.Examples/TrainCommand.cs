@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -19,7 +18,8 @@ namespace PruneGen.Examples;
 
 /// <summary>
 /// The main job: trains one of the reference networks on Fashion-MNIST (or loads its checkpoint), reports its
-/// accuracy and speed, then prunes it, fine-tunes the pruned network and writes plans, pruned weights and a report.
+/// accuracy and speed, then prunes it, compiles the pruned network at run time (PruneGen.Compiler), fine-tunes it and
+/// writes plans, pruned weights, the pruned class's C# source and a report.
 /// </summary>
 internal sealed class TrainCommand : Command<TrainCommand.Settings>
 {
@@ -163,6 +163,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
 
         Directory.CreateDirectory(settings.Output);
         var name = settings.Network.ToLowerInvariant();
+        double? baseEpochSeconds = null;
         if (settings.Checkpoint is { } trainedWeights)
         {
             Checkpoint.Load(network, trainedWeights);
@@ -170,7 +171,8 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         }
         else
         {
-            Train(network, settings, train, data.Test, name, cancellationToken);
+            var epochs = Train(network, settings, train, data.Test, name, cancellationToken);
+            baseEpochSeconds = epochs.Count == 0 ? null : epochs.Average(e => e.Seconds);
         }
 
         var final = Trainer.Evaluate(network, data.Test);
@@ -191,13 +193,13 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
                 p => AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  sensitivity {p.Group} at {p.Ratio:P0}: {p.Accuracy:P2}"));
         }
 
-        var report = PruningReport.Write(settings.Output, network, final.Accuracy, results, sensitivity, "dotnet run -c Release --project examples/PruneGen.Examples -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+        var report = PruningReport.Write(settings.Output, network, final.Accuracy, baseEpochSeconds, results, sensitivity, "dotnet run -c Release --project examples/PruneGen.Examples -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
         AnsiConsole.MarkupLineInterpolated($"Report: {report}; plans and pruned weights in {settings.Output}");
         return 0;
     }
 
     /// <summary>Trains from He initialization with the documented recipe; saves the checkpoint and an ONNX export.</summary>
-    private static void Train(ITrainableNetwork network, Settings settings, Dataset train, Dataset test, string name, CancellationToken cancellationToken)
+    private static IReadOnlyList<EpochResult> Train(ITrainableNetwork network, Settings settings, Dataset train, Dataset test, string name, CancellationToken cancellationToken)
     {
         Initializer.HeUniform(network, settings.Seed);
         var optimizer = new Sgd(network.Parameters, momentum: 0.9f, nesterov: true) { WeightDecay = settings.WeightDecay };
@@ -222,6 +224,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         var totalSeconds = results.Sum(r => r.Seconds);
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"Trained {settings.Epochs} epochs in {totalSeconds:F0} s ({(results.Count == 0 ? 0 : results.Average(r => r.ImagesPerSecond)):F0} img/s). Checkpoint: {checkpoint}; ONNX: {onnx}");
+        return results;
     }
 
     private static System.Collections.Generic.IReadOnlyList<EpochResult> TrainWithPlainLines(ITrainableNetwork network, Optimizer optimizer, LearningRateSchedule schedule, TrainingOptions options, Settings settings, Dataset train, Dataset test, string checkpoint, CancellationToken cancellationToken)
@@ -286,28 +289,10 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
     /// <summary>Inference latency of the trained network (median of repeated runs), batch 1 and 64.</summary>
     private static void ReportLatency(INetwork network)
     {
-        foreach (var batch in new[] { 1, 64 })
+        var latency = Latency.Measure(network);
+        foreach (var (batch, ms) in new[] { (1, latency.Batch1), (64, latency.Batch64) })
         {
-            var input = new float[batch * network.InputSize];
-            var output = new float[batch * network.OutputSize];
-            var samples = new double[15];
-            for (var i = -3; i < samples.Length; i++)
-            {
-                var clock = Stopwatch.StartNew();
-                var runs = batch == 1 ? 50 : 3;
-                for (var r = 0; r < runs; r++)
-                {
-                    network.Forward(input, output, batch);
-                }
-
-                if (i >= 0)
-                {
-                    samples[i] = clock.Elapsed.TotalMilliseconds / runs;
-                }
-            }
-
-            Array.Sort(samples);
-            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Inference, batch {batch}: {samples[samples.Length / 2]:F3} ms median ({batch * 1000 / samples[samples.Length / 2]:F0} images/s)");
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Inference, batch {batch}: {ms:F3} ms median ({batch * 1000 / ms:F0} images/s)");
         }
     }
 

@@ -206,15 +206,18 @@ public sealed partial class NetworkGenerator
                     return Done(emit: true);
                 }
 
-                if (baseType.Locations.All(x => !x.IsInSource))
+                // A base in a referenced assembly is read the same way: its attributes come back from metadata
+                // in declaration order. Its problems were never reported (the generator that built that assembly
+                // may be another version, or none ran), so here they are, at the typeof argument.
+                var (declaration, unreadable) = ReadBase(baseType, baseAttribute, cancellationToken);
+                if (unreadable is not null && baseType.Locations.All(x => !x.IsInSource))
                 {
-                    diagnostics.Add(new DiagnosticInfo(PrunedNetworkDiagnostics.BaseNotInSource,
-                        $"The base of pruned network '{symbol.Name}', '{baseType.ToDisplayString()}', is declared in another assembly ({baseType.ContainingAssembly?.Name}); PruneGen compiles pruned networks only from a base declared in the same project. Declare '{symbol.Name}' in the project that declares '{baseType.Name}'.",
+                    diagnostics.Add(new DiagnosticInfo(PrunedNetworkDiagnostics.BaseNotReadable,
+                        $"The base of pruned network '{symbol.Name}', '{baseType.ToDisplayString()}' (assembly {baseType.ContainingAssembly?.Name}), cannot be compiled: {unreadable} Rebuild that assembly with this version of PruneGen, or fix its declaration.",
                         argument));
-                    return Done(emit: true);
                 }
 
-                return Done(emit: true, ReadBase(baseType, baseAttribute, cancellationToken));
+                return Done(emit: true, declaration);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -226,14 +229,15 @@ public sealed partial class NetworkGenerator
         }
 
         /// <summary>
-        /// The base's declaration, read like the base's own [Network] parse does; null when it has errors
-        /// (they are reported at the base, once: the pruned class then only gets its throwing surface).
+        /// The base's declaration, read like the base's own [Network] parse does, or null and why not. A base
+        /// declared in source reports its own problems (once, at the base: the pruned class then only gets its
+        /// throwing surface); for a base from a referenced assembly the reason becomes PG0035.
         /// </summary>
-        private static NetworkDeclaration? ReadBase(INamedTypeSymbol baseType, AttributeData networkAttribute, CancellationToken cancellationToken)
+        private static (NetworkDeclaration? Declaration, string? Problem) ReadBase(INamedTypeSymbol baseType, AttributeData networkAttribute, CancellationToken cancellationToken)
         {
             if (Parser.HasErrors(networkAttribute))
             {
-                return null;
+                return (null, "its [Network] attribute cannot be read (the PruneGen it was built against differs from this one).");
             }
 
             var args = networkAttribute.ConstructorArguments;
@@ -256,23 +260,34 @@ public sealed partial class NetworkGenerator
                 {
                     if (type is not null && Parser.IsLayerAttribute(type))
                     {
-                        return null;
+                        return (null, $"its layer attribute #{layers.Count + 1} [{ShortName(type)}] cannot be read (the PruneGen it was built against differs from this one).");
                     }
 
                     continue;
                 }
 
-                if (Parser.ToLayer(type!.Name, attribute, layers.Count) is not { } layer || Parser.CheckArguments(type.Name, attribute, layer) is not null)
+                if (Parser.ToLayer(type!.Name, attribute, layers.Count) is not { } layer)
                 {
-                    return null;
+                    return (null, $"[{ShortName(type)}] (layer #{layers.Count + 1}) is a layer kind this version of PruneGen does not understand.");
+                }
+
+                if (Parser.CheckArguments(type.Name, attribute, layer) is { } error)
+                {
+                    return (null, $"{error.Id}: {error.Message}");
                 }
 
                 layers.Add(layer);
             }
 
             var declaration = new NetworkDeclaration(baseType.Name, channels, height, width, new EquatableArray<LayerDeclaration>(layers.ToArray()));
-            return NetworkBuilder.Build(declaration).Errors.Count == 0 ? declaration : null;
+            var errors = NetworkBuilder.Build(declaration).Errors;
+            return errors.Count == 0
+                ? (declaration, null)
+                : (null, string.Join(" ", errors.Select(e => $"{e.Id}: {e.Message}")));
         }
+
+        private static string ShortName(INamedTypeSymbol type) =>
+            type.Name.EndsWith("Attribute", StringComparison.Ordinal) ? type.Name.Substring(0, type.Name.Length - "Attribute".Length) : type.Name;
 
         private static bool HasErrorsOrNotLayer(AttributeData attribute, INamedTypeSymbol? type) =>
             type is null || Parser.HasErrors(attribute) || !Parser.IsLayerAttribute(type);

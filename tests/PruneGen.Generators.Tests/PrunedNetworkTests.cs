@@ -170,27 +170,6 @@ public class PrunedNetworkTests
     }
 
     [Fact]
-    public void PG0035_BaseFromAnotherAssembly_IsReportedAsUnsupported()
-    {
-        var library = GeneratorHarness.Compile(GeneratorHarness.Parse(
-            "using PruneGen;\nnamespace Lib;\n[Network(4)]\n[Dense(\"fc\", 2)]\npublic partial class LibNet { }\n", "Lib.cs"))
-            .WithAssemblyName("Lib");
-        using var image = new MemoryStream();
-        Assert.True(library.Emit(image).Success);
-        var (source, spans) = Markup.Parse("using PruneGen;\nnamespace App;\n[PrunedNetwork([|typeof(Lib.LibNet)|], \"plans/base.plan.json\")]\npublic partial class Small;\n");
-        var compilation = GeneratorHarness.Compile(GeneratorHarness.Parse(source, "App.cs"))
-            .AddReferences(MetadataReference.CreateFromImage(image.ToArray()));
-
-        var run = PrunedNetworkHarness.Run(compilation, new InMemoryAdditionalText(PlanPath, PrunedNetworkHarness.Plan));
-
-        var d = Assert.Single(run.GeneratorDiagnostics);
-        Assert.Equal("PG0035", d.Id);
-        AssertMessage(d, "'Lib.LibNet'", "another assembly (Lib)", "same project");
-        Assert.Equal(spans[0], d.Location.SourceSpan);
-        Assert.True(run.OutputDiagnostics.IsEmpty, GeneratorRun.Format(run.OutputDiagnostics));
-    }
-
-    [Fact]
     public void PG0036_PrunedClassWithItsOwnLayers_AtEachAttribute_AndNotPG0016()
     {
         var (source, spans) = Markup.Parse(PrunedNetworkHarness.Sources.Replace(

@@ -25,8 +25,11 @@ internal static class PrunedNetworkDiagnostics
     /// <summary>PG0034: the base type is not a <c>[Network]</c> class.</summary>
     public const string BaseNotNetwork = "PG0034";
 
-    /// <summary>PG0035: the base network is declared in another assembly.</summary>
-    public const string BaseNotInSource = "PG0035";
+    /// <summary>
+    /// PG0035: the base network is declared in a referenced assembly and its declaration cannot be compiled
+    /// (a layer kind or attribute this PruneGen does not know, or a declaration with errors nobody reported).
+    /// </summary>
+    public const string BaseNotReadable = "PG0035";
 
     /// <summary>PG0036: the pruned class declares layers (or <c>[Network]</c>) of its own.</summary>
     public const string OwnLayers = "PG0036";
@@ -51,7 +54,7 @@ internal static class PrunedNetworkDiagnostics
     public static readonly DiagnosticDescriptor BaseNotNetworkRule = Rule(BaseNotNetwork, "Base of a pruned network is not a [Network]");
 
     /// <summary>PG0035.</summary>
-    public static readonly DiagnosticDescriptor BaseNotInSourceRule = Rule(BaseNotInSource, "Base network is declared in another assembly");
+    public static readonly DiagnosticDescriptor BaseNotReadableRule = Rule(BaseNotReadable, "Base network from a referenced assembly cannot be compiled");
 
     /// <summary>PG0036.</summary>
     public static readonly DiagnosticDescriptor OwnLayersRule = Rule(OwnLayers, "Pruned network declares its own layers");
