@@ -3,6 +3,7 @@
 # (training and pruning, which depends on PruneGen.Runtime), then builds + runs tests/PackageConsumer against
 # the packed packages from a local folder source, with a private package cache so an older package can never
 # be picked up. The consumer references PruneGen only: the runtime and the generator come as its dependency.
+# A second consumer references PruneGen.Runtime alone and checks that its networks are inference-only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -15,4 +16,8 @@ python3 -c 'import sys, zipfile; sys.exit(0 if "analyzers/dotnet/cs/PruneGen.Gen
 cp -r "$root/tests/PackageConsumer" "$work/consumer"
 rm -rf "$work/consumer/bin" "$work/consumer/obj"
 dotnet run --project "$work/consumer/PackageConsumer.csproj" -c Release \
+  -p:RestoreAdditionalProjectSources="$work/feed" -p:RestorePackagesPath="$work/packages" --nologo
+cp -r "$root/tests/InferencePackageConsumer" "$work/inference"
+rm -rf "$work/inference/bin" "$work/inference/obj"
+dotnet run --project "$work/inference/InferencePackageConsumer.csproj" -c Release \
   -p:RestoreAdditionalProjectSources="$work/feed" -p:RestorePackagesPath="$work/packages" --nologo
