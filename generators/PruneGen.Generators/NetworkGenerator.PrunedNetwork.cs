@@ -79,7 +79,7 @@ public sealed partial class NetworkGenerator
             .WithTrackingName(PrunedStepNames.Spec);
         var diagnostics = compiled.Select(static (r, _) => (r.Diagnostics, r.PlanDiagnostics));
 
-        context.RegisterSourceOutput(specs, static (spc, spec) => AddSource(spc, spec));
+        RegisterSource(context, specs);
 
         context.RegisterSourceOutput(diagnostics, static (spc, items) =>
         {

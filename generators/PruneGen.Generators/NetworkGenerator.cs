@@ -28,7 +28,13 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
 
         /// <summary>The part of the parse that is reported.</summary>
         public const string Diagnostics = nameof(Diagnostics);
+
+        /// <summary>Whether the compilation references the training runtime (else networks are emitted inference-only).</summary>
+        public const string TrainingRuntime = nameof(TrainingRuntime);
     }
+
+    /// <summary>The training runtime's marker type: a compilation without it gets inference-only networks.</summary>
+    internal const string TrainableNetworkName = "PruneGen.ITrainableNetwork";
 
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -48,6 +54,9 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
         // [PrunedNetwork] classes: base declaration + plan (see NetworkGenerator.PrunedNetwork.cs).
         InitializePrunedNetworks(context);
 
+        // [EmbeddedWeights]: a LoadEmbedded() factory on any network class (NetworkGenerator.EmbeddedWeights.cs).
+        InitializeEmbeddedWeights(context);
+
         // Emission and reporting are separate branches: diagnostics carry syntax trees (for real
         // locations) and would otherwise make every edit of the file re-emit the network.
         var specs = parsed
@@ -57,7 +66,7 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
             .Select(static (r, _) => r.Diagnostics)
             .WithTrackingName(StepNames.Diagnostics);
 
-        context.RegisterSourceOutput(specs, static (spc, spec) => AddSource(spc, spec));
+        RegisterSource(context, specs);
 
         context.RegisterSourceOutput(diagnostics, static (spc, items) =>
         {
@@ -66,6 +75,20 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
                 spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.Get(d.Id), d.Location?.ToLocation(), d.Message));
             }
         });
+    }
+
+    /// <summary>
+    /// Registers the emission of <paramref name="specs"/> (both pipelines use it): each spec is joined with whether
+    /// the compilation references the training runtime, and emitted inference-only when it does not. The flag is a
+    /// bool computed from the compilation, so edits elsewhere leave it equal and the outputs stay cached.
+    /// </summary>
+    internal static void RegisterSource(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<NetworkSpec?> specs)
+    {
+        var training = context.CompilationProvider
+            .Select(static (compilation, _) => compilation.GetTypeByMetadataName(TrainableNetworkName) is not null)
+            .WithTrackingName(StepNames.TrainingRuntime);
+        context.RegisterSourceOutput(specs.Combine(training), static (spc, pair) =>
+            AddSource(spc, pair.Left is { } spec && !pair.Right ? spec with { InferenceOnly = true } : pair.Left));
     }
 
     /// <summary>

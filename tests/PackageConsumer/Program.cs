@@ -9,6 +9,11 @@ for (var i = 0; i < input.Length; i++)
     input[i] = MathF.Sin(i);
 }
 
+// The PruneGen package brings PruneGen.Runtime (kernels, attributes, generator) as a dependency; with the
+// training runtime referenced, the generator emits the training passes too.
+ITrainableNetwork trainable = net;
+_ = trainable.TrainForward(input, batch: 2);
+
 var output = new float[2 * TinyNet.OutputSize];
 net.Forward(input, output, batch: 2);
 var sum = 0f;

@@ -26,10 +26,15 @@ internal static class GeneratorHarness
             nullableContextOptions: NullableContextOptions.Enable)
         .WithSpecificDiagnosticOptions(new Dictionary<string, ReportDiagnostic> { ["CS1591"] = ReportDiagnostic.Suppress });
 
-    private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(LoadReferences);
+    private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(() => LoadReferences(training: true));
 
-    /// <summary>The shared framework's assemblies and the PruneGen runtime.</summary>
+    private static readonly Lazy<ImmutableArray<MetadataReference>> LazyInferenceReferences = new(() => LoadReferences(training: false));
+
+    /// <summary>The shared framework's assemblies, PruneGen.Runtime and PruneGen (training).</summary>
     public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
+
+    /// <summary>The shared framework's assemblies and PruneGen.Runtime only: what an inference-only library compiles against.</summary>
+    public static ImmutableArray<MetadataReference> InferenceReferences => LazyInferenceReferences.Value;
 
     /// <summary>Parses <paramref name="text"/> as a file at <paramref name="path"/>.</summary>
     public static SyntaxTree Parse(string text, string path = "Test0.cs") =>
@@ -42,6 +47,10 @@ internal static class GeneratorHarness
     /// <summary>A compilation of <paramref name="trees"/>.</summary>
     public static CSharpCompilation Compile(params SyntaxTree[] trees) =>
         CSharpCompilation.Create("TestAssembly", trees, References, CompilationOptions);
+
+    /// <summary>A compilation of <paramref name="sources"/> against <see cref="InferenceReferences"/> (no training runtime).</summary>
+    public static CSharpCompilation CompileInferenceOnly(params string[] sources) =>
+        CSharpCompilation.Create("TestAssembly", sources.Select((s, i) => Parse(s, $"Test{i}.cs")), InferenceReferences, CompilationOptions);
 
     /// <summary>A driver for the generator with step tracking on.</summary>
     public static GeneratorDriver CreateDriver() =>
@@ -66,7 +75,7 @@ internal static class GeneratorHarness
         compilation.WithAnalyzers(ImmutableArray.Create(analyzer))
             .GetAnalyzerDiagnosticsAsync(CancellationToken.None).GetAwaiter().GetResult();
 
-    private static ImmutableArray<MetadataReference> LoadReferences()
+    private static ImmutableArray<MetadataReference> LoadReferences(bool training)
     {
         // Only the shared framework's part of the trusted platform assemblies: the test's own
         // dependencies (the generator assembly, which compiles the shared model too, xunit, Roslyn)
@@ -74,10 +83,15 @@ internal static class GeneratorHarness
         var trusted = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? string.Empty)
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
         var frameworkDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location);
-        var runtimeAssembly = typeof(runtime::PruneGen.INetwork).Assembly.Location;
+        var runtimeAssemblies = new List<string> { typeof(runtime::PruneGen.INetwork).Assembly.Location };
+        if (training)
+        {
+            runtimeAssemblies.Add(typeof(runtime::PruneGen.ITrainableNetwork).Assembly.Location);
+        }
+
         return trusted
             .Where(p => string.Equals(Path.GetDirectoryName(p), frameworkDirectory, StringComparison.Ordinal))
-            .Append(runtimeAssembly)
+            .Concat(runtimeAssemblies)
             .Distinct(StringComparer.Ordinal)
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
             .ToImmutableArray();
@@ -102,9 +116,10 @@ internal sealed record GeneratorRun(Compilation Input, Compilation Output, Gener
     public ImmutableArray<Diagnostic> OutputDiagnostics =>
         Output.GetDiagnostics().Where(d => d.Severity is DiagnosticSeverity.Warning or DiagnosticSeverity.Error).ToImmutableArray();
 
-    /// <summary>The text of the one generated source whose hint name starts with <paramref name="className"/> or <c>*.{className}.</c>.</summary>
+    /// <summary>The text of the network source (<c>*.PruneGen.g.cs</c>) generated for <paramref name="className"/> (hint name <c>{className}.…</c> or <c>*.{className}.…</c>).</summary>
     public string Source(string className) =>
-        GeneratedSources.Single(s => s.HintName.StartsWith(className + ".", StringComparison.Ordinal) || s.HintName.Contains("." + className + ".", StringComparison.Ordinal))
+        GeneratedSources.Single(s => (s.HintName.StartsWith(className + ".", StringComparison.Ordinal) || s.HintName.Contains("." + className + ".", StringComparison.Ordinal))
+                && s.HintName.EndsWith(".PruneGen.g.cs", StringComparison.Ordinal))
             .SourceText.ToString();
 
     /// <summary>Formats diagnostics one per line (for assertion messages).</summary>

@@ -233,10 +233,14 @@ public class IncrementalTests
         _ => null,
     };
 
-    /// <summary>Reasons of the source outputs fed by the Spec step (one per network).</summary>
+    /// <summary>
+    /// Reasons of the source outputs fed by the Spec step (one per network); the spec reaches the output through
+    /// its join with the <see cref="NetworkGenerator.StepNames.TrainingRuntime"/> flag.
+    /// </summary>
     private static List<IncrementalStepRunReason> SourceOutputReasons(GeneratorRun run) =>
         run.Result.TrackedOutputSteps[WellKnownGeneratorOutputs.SourceOutput]
-            .Where(s => s.Inputs.Any(i => i.Source.Name == NetworkGenerator.StepNames.Spec))
+            .Where(s => s.Inputs.Any(i => i.Source.Name == NetworkGenerator.StepNames.Spec
+                || i.Source.Inputs.Any(j => j.Source.Name == NetworkGenerator.StepNames.Spec)))
             .SelectMany(s => s.Outputs)
             .Select(o => o.Reason)
             .ToList();

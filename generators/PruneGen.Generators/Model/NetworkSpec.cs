@@ -22,6 +22,13 @@ internal sealed record NetworkSpec(string? Namespace, string ClassName, string A
     /// <summary>For a <c>[PrunedNetwork]</c>: its base network and plan file (null for a <c>[Network]</c>).</summary>
     public PrunedFrom? Pruned { get; init; }
 
+    /// <summary>
+    /// True when the compilation has no training runtime (<c>PruneGen.ITrainableNetwork</c> is not referenced,
+    /// e.g. a library that references only PruneGen.Runtime): only the inference surface is emitted, with no
+    /// <c>TrainForward</c>/<c>Backward</c> and no training workspace. Set at the output step, from the compilation.
+    /// </summary>
+    public bool InferenceOnly { get; init; }
+
     /// <summary>File name of the generated source.</summary>
     public string HintName => (Namespace is null ? ClassName : $"{Namespace}.{ClassName}") + ".PruneGen.g.cs";
 }

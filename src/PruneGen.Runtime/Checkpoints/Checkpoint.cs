@@ -2,11 +2,12 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Reflection;
 using System.Text.Json;
 
 namespace PruneGen.Checkpoints;
 
-/// <summary>What <see cref="Checkpoint.Load"/> read besides the network's parameters.</summary>
+/// <summary>What <see cref="Checkpoint.Load(INetwork, string)"/> (or another <c>Load</c>) read besides the network's parameters.</summary>
 public sealed class CheckpointContents
 {
     internal CheckpointContents(string path, IReadOnlyDictionary<string, string> metadata, IReadOnlyList<SafetensorsTensor> extraTensors)
@@ -120,7 +121,61 @@ public static class Checkpoint
     public static CheckpointContents Load(INetwork network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var file = SafetensorsFile.Read(path);
+        return Load(network, SafetensorsFile.Read(path), path);
+    }
+
+    /// <summary>
+    /// Reads safetensors data from <paramref name="stream"/> (from its position to its end) into the parameters of
+    /// <paramref name="network"/>, with the same checks as <see cref="Load(INetwork, string)"/>.
+    /// </summary>
+    /// <param name="network">The network whose parameters are filled.</param>
+    /// <param name="stream">The checkpoint's bytes.</param>
+    /// <param name="sourceName">Names the data in error messages and in <see cref="CheckpointContents.Path"/>.</param>
+    /// <returns>The metadata and the extra tensors.</returns>
+    /// <exception cref="CheckpointMismatchException">The data does not fit the network.</exception>
+    /// <exception cref="InvalidDataException">The data is malformed.</exception>
+    public static CheckpointContents Load(INetwork network, Stream stream, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        return Load(network, SafetensorsFile.Read(stream, sourceName), sourceName);
+    }
+
+    /// <summary>
+    /// Loads the weights embedded in <paramref name="assembly"/> as the manifest resource <paramref name="resourceName"/>
+    /// (what the generated <c>LoadEmbedded()</c> of an <see cref="EmbeddedWeightsAttribute"/> network calls). Reads the
+    /// resource stream only (no reflection over members): safe to trim and to compile with NativeAOT.
+    /// </summary>
+    /// <param name="network">The network whose parameters are filled.</param>
+    /// <param name="assembly">The assembly that embeds the weights (the network's own).</param>
+    /// <param name="resourceName">The manifest resource's name (the <c>LogicalName</c> of its <c>EmbeddedResource</c> item).</param>
+    /// <returns>The metadata and the extra tensors.</returns>
+    /// <exception cref="FileNotFoundException">The assembly has no such resource; the message lists the resources it has and how to embed one.</exception>
+    /// <exception cref="CheckpointMismatchException">The embedded weights do not fit the network.</exception>
+    /// <exception cref="InvalidDataException">The embedded weights are malformed.</exception>
+    public static CheckpointContents LoadResource(INetwork network, Assembly assembly, string resourceName)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(assembly);
+        ArgumentNullException.ThrowIfNull(resourceName);
+        var assemblyName = assembly.GetName().Name;
+        var source = $"embedded resource '{resourceName}' of assembly {assemblyName}";
+        using var stream = assembly.GetManifestResourceStream(resourceName);
+        if (stream is null)
+        {
+            var present = assembly.GetManifestResourceNames();
+            throw new FileNotFoundException(
+                $"The weights of {network.Graph.Name} are not embedded: assembly {assemblyName} has no manifest resource '{resourceName}' " +
+                $"(it has {(present.Length == 0 ? "none" : string.Join(", ", present.Select(n => "'" + n + "'")))}). " +
+                $"Embed the safetensors file under that name in the project that declares the network: " +
+                $"<EmbeddedResource Include=\"path/to/weights.safetensors\" LogicalName=\"{resourceName}\" />.",
+                resourceName);
+        }
+
+        return Load(network, SafetensorsFile.Read(stream, source), source);
+    }
+
+    private static CheckpointContents Load(INetwork network, SafetensorsFile file, string path)
+    {
         var extraNames = ReadExtraNames(file, path);
         var mismatches = new List<(string Name, string Problem, int[]? Expected, int[]? Found)>();
         foreach (var parameter in network.Parameters)

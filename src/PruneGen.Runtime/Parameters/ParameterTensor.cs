@@ -8,12 +8,13 @@ namespace PruneGen;
 /// <summary>A named parameter (or running statistic) of a network: its PyTorch-style name, shape and data.</summary>
 public sealed class ParameterTensor
 {
+    private float[]? _gradient;
+
     /// <summary>Creates a zero-filled tensor described by <paramref name="spec"/>.</summary>
     public ParameterTensor(ParameterSpec spec)
     {
         Spec = spec;
         Data = new float[spec.Length];
-        Gradient = spec.Trainable ? new float[spec.Length] : Array.Empty<float>();
     }
 
     /// <summary>Name, shape and whether it is trained.</summary>
@@ -30,9 +31,10 @@ public sealed class ParameterTensor
 
     /// <summary>
     /// The accumulated gradient of the loss with respect to <see cref="Data"/> (same layout); empty for
-    /// running statistics. Backward passes add to it; optimizers read it and clear it.
+    /// running statistics. Backward passes add to it; optimizers read it and clear it. Allocated on first use, so a
+    /// network that only runs inference holds no gradient memory.
     /// </summary>
-    public float[] Gradient { get; }
+    public float[] Gradient => _gradient ??= Spec.Trainable ? new float[Spec.Length] : Array.Empty<float>();
 
     /// <summary>Number of elements.</summary>
     public int Length => Data.Length;
