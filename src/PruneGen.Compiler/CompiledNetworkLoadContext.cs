@@ -23,6 +23,12 @@ internal sealed class CompiledNetworkLoadContext(string name, Assembly runtime, 
             return runtime;
         }
 
+        // The inference runtime (INetwork, kernels) lives in its own assembly under the training library.
+        if (AssemblyName.ReferenceMatchesDefinition(assemblyName, typeof(INetwork).Assembly.GetName()))
+        {
+            return typeof(INetwork).Assembly;
+        }
+
         if (AssemblyName.ReferenceMatchesDefinition(assemblyName, baseAssembly.GetName()))
         {
             return baseAssembly;

@@ -75,8 +75,12 @@ public static class PrunedNetworkCompiler
         var declaration = Declaration(baseNetwork, className, options);
         var tree = CSharpSyntaxTree.ParseText(SourceText.From(declaration, System.Text.Encoding.UTF8), ParseOptions, className + ".cs");
         var planText = new PlanText(options.PlanPath, PlanFile.ToJson(plan));
-        var references = FrameworkReferences.Value.Add(Reference(typeof(INetwork).Assembly, "PruneGen"));
-        if (baseNetwork.Assembly != typeof(INetwork).Assembly)
+        // Both PruneGen.Runtime (INetwork, kernels) and PruneGen (ITrainableNetwork): with the training library
+        // referenced the generator emits the training passes too.
+        var references = FrameworkReferences.Value
+            .Add(Reference(typeof(INetwork).Assembly, "PruneGen.Runtime"))
+            .Add(Reference(typeof(ITrainableNetwork).Assembly, "PruneGen"));
+        if (baseNetwork.Assembly != typeof(INetwork).Assembly && baseNetwork.Assembly != typeof(ITrainableNetwork).Assembly)
         {
             references = references.Add(Reference(baseNetwork.Assembly, $"the base network '{baseNetwork.Name}'"));
         }
@@ -120,7 +124,7 @@ public static class PrunedNetworkCompiler
         }
 
         var bytes = image.ToArray();
-        var context = new CompiledNetworkLoadContext(assemblyName, typeof(INetwork).Assembly, baseNetwork.Assembly);
+        var context = new CompiledNetworkLoadContext(assemblyName, typeof(ITrainableNetwork).Assembly, baseNetwork.Assembly);
         using var stream = new MemoryStream(bytes, writable: false);
         var assembly = context.LoadFromStream(stream);
         var fullName = options.Namespace.Length == 0 ? className : options.Namespace + "." + className;
@@ -128,7 +132,7 @@ public static class PrunedNetworkCompiler
         if (!typeof(ITrainableNetwork).IsAssignableFrom(type))
         {
             throw new InvalidOperationException(
-                $"The compiled '{fullName}' does not implement the caller's PruneGen.ITrainableNetwork: PruneGen was loaded twice (from '{typeof(INetwork).Assembly.Location}' and elsewhere).");
+                $"The compiled '{fullName}' does not implement the caller's PruneGen.ITrainableNetwork: PruneGen was loaded twice (from '{typeof(ITrainableNetwork).Assembly.Location}' and elsewhere).");
         }
 
         return new CompiledNetwork(type, baseNetwork, plan, declaration, generated.SourceText!.ToString(), bytes, clock.Elapsed);
