@@ -15,7 +15,7 @@ public static unsafe partial class DenseKernel<TShape>
     where TShape : IDenseShape
 {
     /// <summary>Below this many multiply-adds per call, waking a second thread costs more than it saves.</summary>
-    private const long ParallelMacs = 256 * 1024;
+    private const long ParallelMacs = 4 * 1024 * 1024;
 
     [ThreadStatic]
     private static ForwardWork? t_forward;
