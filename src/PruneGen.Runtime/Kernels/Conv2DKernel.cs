@@ -20,22 +20,15 @@ namespace PruneGen.Kernels;
 /// one-lane loop that costs a quarter of the layer's time) and the epilogue copies the real columns out.
 /// </para>
 /// <para>
-/// Work is split across <see cref="WorkerPool"/> threads by samples; when there are fewer samples than
-/// threads (batch 1), each sample's output channels (or groups) are split instead, so a single image
-/// uses every core.
+/// Work is split across <see cref="WorkerPool"/> threads by samples. (Splitting one sample's output channels
+/// across threads at batch 1 was measured slower: waking the sleeping worker costs tens of microseconds per
+/// layer; see docs/BENCHMARKS.md.)
 /// </para>
 /// </remarks>
 /// <typeparam name="TShape">The layer's constant dimensions.</typeparam>
 public static unsafe partial class Conv2DKernel<TShape>
     where TShape : IConv2DShape
 {
-    /// <summary>
-    /// Below this many multiply-adds per sample, splitting one sample across threads costs more than it saves:
-    /// waking a sleeping worker takes tens of microseconds, and measured at batch 1 the split made VGG slower
-    /// (1.15 ms vs 0.90 ms on one thread), so only very large layers split.
-    /// </summary>
-    private const long SplitSampleMacs = 32_000_000;
-
     private static int GroupIn => TShape.InChannels / TShape.Groups;
 
     private static int GroupOut => TShape.OutChannels / TShape.Groups;
@@ -74,9 +67,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// </summary>
     public static void ForwardFused(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, BatchNormParameters norm, ReadOnlySpan<float> residual, Span<float> y, int batch, Span<float> scratch, bool relu)
     {
-        var workers = WorkerPool.Workers;
-        var splitSample = batch < workers && (long)TShape.OutChannels * PatchLength * OutSpatial >= SplitSampleMacs;
-        var parts = splitSample ? workers : Math.Min(batch, workers);
+        var parts = Math.Min(batch, WorkerPool.Workers);
         if (ScratchLength > 0 && scratch.Length / parts < ScratchLength)
         {
             throw new ArgumentException($"Convolution scratch holds {scratch.Length} floats; {parts} threads need {ScratchLength} each.", nameof(scratch));
@@ -96,40 +87,17 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.Scratch = cols;
             work.ScratchStride = ScratchLength == 0 ? 0 : scratch.Length / parts;
             work.Batch = batch;
-            if (!splitSample)
-            {
-                work.SplitSample = -1;
-                WorkerPool.Run(work, parts);
-                return;
-            }
-
-            for (var n = 0; n < batch; n++)
-            {
-                work.SplitSample = n;
-                if (TShape.Groups == 1 && !Direct)
-                {
-                    // The threads share one unfolding of the sample and split its output channels.
-                    Im2Col(px + (n * TShape.InChannels * InSpatial), cols, PaddedSpatial);
-                }
-
-                WorkerPool.Run(work, parts);
-            }
+            WorkerPool.Run(work, parts);
         }
     }
 
     /// <summary>
-    /// Rows [<paramref name="from"/>, <paramref name="to"/>) of group <paramref name="g"/> of sample
-    /// <paramref name="n"/>: the product from the unfolded input <paramref name="cols"/> (or the input itself
+    /// Group <paramref name="g"/> of sample <paramref name="n"/>: the product from the unfolded input <paramref name="cols"/> (or the input itself
     /// for a direct convolution), then the fused store.
     /// </summary>
-    private static void Rows(ForwardWork work, int n, int g, int from, int to, float* cols, float* product)
+    private static void Group(ForwardWork work, int n, int g, float* cols, float* product)
     {
-        if (to <= from)
-        {
-            return;
-        }
-
-        var first = (g * GroupOut) + from;
+        var first = g * GroupOut;
         var output = work.Y + (((n * TShape.OutChannels) + first) * OutSpatial);
         var w = work.W + (first * PatchLength);
         var target = Padded ? product : output;
@@ -137,22 +105,22 @@ public static unsafe partial class Conv2DKernel<TShape>
         if (Direct)
         {
             var input = work.X + (((n * TShape.InChannels) + (g * GroupIn)) * InSpatial);
-            Gemm.MultiplyNN(to - from, OutSpatial, GroupIn, w, PatchLength, input, InSpatial, target, stride, accumulate: false);
+            Gemm.MultiplyNN(GroupOut, OutSpatial, GroupIn, w, PatchLength, input, InSpatial, target, stride, accumulate: false);
         }
         else
         {
-            Gemm.MultiplyNN(to - from, PaddedSpatial, PatchLength, w, PatchLength, cols, PaddedSpatial, target, stride, accumulate: false);
+            Gemm.MultiplyNN(GroupOut, PaddedSpatial, PatchLength, w, PatchLength, cols, PaddedSpatial, target, stride, accumulate: false);
         }
 
         var residual = work.Residual == null ? null : work.Residual + (((n * TShape.OutChannels) + first) * OutSpatial);
-        for (var r = 0; r < to - from; r++)
+        for (var r = 0; r < GroupOut; r++)
         {
             var c = first + r;
             Epilogue.Channel(target + (r * stride), output + (r * OutSpatial), residual == null ? null : residual + (r * OutSpatial), OutSpatial, work.ScaleData[c], work.ShiftData[c], work.Relu);
         }
     }
 
-    /// <summary>One forward call's state; each part computes a range of samples, or of one sample's channels.</summary>
+    /// <summary>One forward call's state; each part computes a contiguous range of samples.</summary>
     private sealed class ForwardWork : IParallelWork
     {
         public readonly float[] Scale = new float[TShape.OutChannels];
@@ -168,49 +136,24 @@ public static unsafe partial class Conv2DKernel<TShape>
         public int ScratchStride;
         public int Batch;
 
-        /// <summary>−1: split samples; otherwise the one sample whose channels (or groups) the parts split.</summary>
-        public int SplitSample;
-
         public void Execute(int part, int parts)
         {
             var cols = Scratch + (part * ScratchStride);
             var product = cols + (PatchLength * PaddedSpatial);
-            if (SplitSample < 0)
+            var (from, to) = (Batch * part / parts, Batch * (part + 1) / parts);
+            for (var n = from; n < to; n++)
             {
-                var (from, to) = (Batch * part / parts, Batch * (part + 1) / parts);
-                for (var n = from; n < to; n++)
+                for (var g = 0; g < TShape.Groups; g++)
                 {
-                    Groups(n, 0, TShape.Groups, cols, product);
+                    if (!Direct)
+                    {
+                        Im2Col(X + (((n * TShape.InChannels) + (g * GroupIn)) * InSpatial), cols, PaddedSpatial);
+                    }
+
+                    Group(this, n, g, cols, product);
                 }
-
-                return;
-            }
-
-            if (TShape.Groups == 1)
-            {
-                // Row blocks of 8 keep the GEMM on its widest micro-kernel; the shared columns sit in part 0's scratch.
-                var (from, to) = (Align(GroupOut * part / parts), part == parts - 1 ? GroupOut : Align(GroupOut * (part + 1) / parts));
-                Rows(this, SplitSample, 0, from, to, Scratch, product);
-                return;
-            }
-
-            Groups(SplitSample, TShape.Groups * part / parts, TShape.Groups * (part + 1) / parts, cols, product);
-        }
-
-        private void Groups(int n, int fromGroup, int toGroup, float* cols, float* product)
-        {
-            for (var g = fromGroup; g < toGroup; g++)
-            {
-                if (!Direct)
-                {
-                    Im2Col(X + (((n * TShape.InChannels) + (g * GroupIn)) * InSpatial), cols, PaddedSpatial);
-                }
-
-                Rows(this, n, g, 0, GroupOut, cols, product);
             }
         }
-
-        private static int Align(int rows) => rows / 8 * 8;
     }
 
     /// <summary>
