@@ -68,26 +68,32 @@ internal static class PruneStage
             .Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var teacher = settings.Distill ? Clone(settings.Network, trained) : null;
         IReadOnlyList<string> removedBlocks = [];
-
-        // A plan is compiled against a [Network] base; a network that is itself compiled from a plan (the
-        // vgg-l1-* baselines) would need its plan composed with the new one, so it is pruned on masks only.
-        var compilable = !network.GetType().IsDefined(typeof(PrunedNetworkAttribute), inherit: false);
-        if (!compilable)
-        {
-            AnsiConsole.MarkupLineInterpolated($"[yellow]{network.GetType().Name} is itself a compiled pruned network: its plans are fine-tuned on masks and not compiled (PruneGen compiles plans of [[Network]] classes).[/]");
-        }
+        IReadOnlyList<string> removedLayers = [];
 
         if (settings.RemoveBlocks > 0)
         {
             var scores = BlockPruning.Score(network, calibration);
             foreach (var b in scores)
             {
-                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  block {b.Block}: influence {b.Influence:F4}, loss increase when removed {b.LossIncrease:F4}{(b.Removable ? string.Empty : " (not removable: " + b.UnremovableReason + ")")}");
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  block {b.Name}: influence {b.Influence:F4}, loss increase when removed {b.LossIncrease:F4}{(b.Removable ? string.Empty : " (not removable: " + b.UnremovableReason + ")")}");
             }
 
             var by = settings.BlockCriterion.Equals("loss", StringComparison.OrdinalIgnoreCase) ? BlockCriterion.LossIncrease : BlockCriterion.Influence;
             removedBlocks = BlockPruning.Select(scores, settings.RemoveBlocks, by);
             AnsiConsole.MarkupLineInterpolated($"Removing residual blocks: {string.Join(", ", removedBlocks)}");
+        }
+
+        if (settings.RemoveLayers > 0)
+        {
+            var scores = BlockPruning.ScoreLayers(network, calibration);
+            foreach (var l in scores)
+            {
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  layer {l.Name}: influence {l.Influence:F4}, loss increase when removed {l.LossIncrease:F4}{(l.Removable ? string.Empty : " (not removable: " + l.UnremovableReason + ")")}");
+            }
+
+            var by = settings.BlockCriterion.Equals("loss", StringComparison.OrdinalIgnoreCase) ? BlockCriterion.LossIncrease : BlockCriterion.Influence;
+            removedLayers = BlockPruning.Select(scores, settings.RemoveLayers, by);
+            AnsiConsole.MarkupLineInterpolated($"Removing layers: {string.Join(", ", removedLayers)}");
         }
 
         foreach (var reduction in reductions)
@@ -109,30 +115,21 @@ internal static class PruneStage
                 List<EpochResult> epochs = [];
                 var stem = Path.Combine(settings.Output, string.Create(CultureInfo.InvariantCulture, $"{settings.Network.ToLowerInvariant()}.{criterion.Name}.{reduction:0.##}x"));
                 var className = ClassName(network, criterion, reduction);
-                (CompiledNetwork Compiled, ITrainableNetwork Network)? compiled = null;
+                (CompiledNetwork Compiled, ITrainableNetwork Network) compiled;
                 string fineTuned;
                 if (settings.Steps <= 1)
                 {
-                    plan = Pruner.Plan(network, options, removedBlocks: removedBlocks);
+                    plan = Pruner.Plan(network, options, removedBlocks: removedBlocks, removedLayers: removedLayers);
                     scoreSeconds = clock.Elapsed.TotalSeconds;
-                    var mask = PruningMask.Create(network.Graph, plan);
-                    mask.Apply(network.Parameters);
+                    PruningMask.Create(network.Graph, plan).Apply(network.Parameters);
                     pruned = Trainer.Evaluate(network, test).Accuracy;
                     Describe(criterion, reduction, plan, scoreSeconds, pruned);
 
-                    if (compilable)
-                    {
-                        // From here on the pruned network is a class of its own: every width a constant, its own
-                        // smaller forward and backward. It starts from the masked network's kept weights.
-                        compiled = CompileAndLoad(network, plan, className, stem, test);
-                        epochs.AddRange(FineTune(compiled.Value.Network, null, settings, train, test, teacher, cancellationToken));
-                        fineTuned = "compiled network";
-                    }
-                    else
-                    {
-                        epochs.AddRange(FineTune(network, mask, settings, train, test, teacher, cancellationToken));
-                        fineTuned = "masked network";
-                    }
+                    // From here on the pruned network is a class of its own: every width a constant, its own
+                    // smaller forward and backward. It starts from the masked network's kept weights.
+                    compiled = CompileAndLoad(network, plan, className, stem, test);
+                    epochs.AddRange(FineTune(compiled.Network, null, settings, train, test, teacher, cancellationToken));
+                    fineTuned = "compiled network";
                 }
                 else
                 {
@@ -158,38 +155,27 @@ internal static class PruneStage
                     }, removedBlocks);
                     scoreSeconds = planning;
                     Describe(criterion, reduction, plan, scoreSeconds, pruned);
-                    compiled = compilable ? CompileAndLoad(network, plan, className, stem, test) : null;
+                    compiled = CompileAndLoad(network, plan, className, stem, test);
                     fineTuned = string.Create(CultureInfo.InvariantCulture, $"masked base, {settings.Steps} steps");
                 }
 
-                var final = Trainer.Evaluate(compiled?.Network ?? network, test).Accuracy;
+                var final = Trainer.Evaluate(compiled.Network, test).Accuracy;
                 if (epochs.Count > 0)
                 {
                     AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                         $"Fine-tuning ({fineTuned}): {epochs.Average(e => e.Seconds):F1} s per epoch ({epochs.Average(e => e.ImagesPerSecond):F0} img/s)");
                 }
 
-                CompiledResult? result = null;
-                if (compiled is { } c)
-                {
-                    result = new CompiledResult(className, c.Compiled.CompileTime.TotalSeconds, fineTuned, stem + ".cs", Latency.Measure(network), Latency.Measure(c.Network));
-                    ReportLatency(result, plan);
-                }
+                var result = new CompiledResult(className, compiled.Compiled.CompileTime.TotalSeconds, fineTuned, stem + ".cs", Latency.Measure(network), Latency.Measure(compiled.Network));
+                ReportLatency(result, plan);
 
                 results.Add(new CriterionResult(criterion.Name, reduction, plan, pruned, final, scoreSeconds, epochs.Sum(e => e.Seconds), epochs, result));
                 AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                     $"[bold green]{criterion.Name} {reduction:0.##}×: {final:P2}[/] after {settings.FineTuneEpochs} fine-tuning epochs ({(final - baseAccuracy) * 100:+0.00;-0.00} pp vs the unpruned {baseAccuracy:P2})");
 
                 PlanFile.Write(stem + ".plan.json", plan);
-                if (compiled is { } saved)
-                {
-                    SaveWeights(saved.Network, plan, stem + ".pruned.safetensors");
-                    saved.Compiled.SaveSource(stem + ".cs");
-                }
-                else
-                {
-                    PlanSlicer.Slice(network, plan).Save(stem + ".pruned.safetensors");
-                }
+                SaveWeights(compiled.Network, plan, stem + ".pruned.safetensors");
+                compiled.Compiled.SaveSource(stem + ".cs");
             }
         }
 
@@ -256,7 +242,7 @@ internal static class PruneStage
 
     private static void Describe(Importance criterion, double reduction, PruningPlan plan, double seconds, float accuracy) =>
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-            $"[bold]{criterion.Name}[/] {reduction:0.##}× MACs: planned in {seconds:F2} s, {plan.Summary!.Macs:N0} MACs ({(double)plan.Summary.BaseMacs / plan.Summary.Macs:F2}×), {plan.Summary.Parameters:N0} params, removed blocks: {(plan.RemovedBlocks.Count == 0 ? "none" : string.Join(", ", plan.RemovedBlocks))}; accuracy before fine-tuning {accuracy:P2}");
+            $"[bold]{criterion.Name}[/] {reduction:0.##}× MACs: planned in {seconds:F2} s, {plan.Summary!.Macs:N0} MACs ({(double)plan.Summary.BaseMacs / plan.Summary.Macs:F2}×), {plan.Summary.Parameters:N0} params, removed blocks: {(plan.RemovedBlocks.Count == 0 ? "none" : string.Join(", ", plan.RemovedBlocks))}, removed layers: {(plan.RemovedLayers.Count == 0 ? "none" : string.Join(", ", plan.RemovedLayers))}; accuracy before fine-tuning {accuracy:P2}");
 
     /// <summary>
     /// Fine-tunes <paramref name="network"/> (the compiled pruned network, or the masked base with its

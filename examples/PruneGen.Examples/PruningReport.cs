@@ -80,6 +80,12 @@ internal static class PruningReport
                 md.AppendLine(inv, $"Removed residual blocks: {string.Join(", ", r.Plan.RemovedBlocks)}.");
             }
 
+            if (r.Plan.RemovedLayers.Count > 0)
+            {
+                md.AppendLine();
+                md.AppendLine(inv, $"Removed layers (each with its BatchNorm and ReLU): {string.Join(", ", r.Plan.RemovedLayers)}.");
+            }
+
             md.AppendLine();
             var widths = Path.Combine(directory, string.Create(inv, $"widths-{r.MacsReduction:0.##}x.png"));
             WidthsChart(graph, pruned, widths);

@@ -114,8 +114,13 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [DefaultValue(0)]
         public int RemoveBlocks { get; init; }
 
+        [CommandOption("--remove-layers <N>")]
+        [Description("Also remove the N plain convolution/dense layers (with their BatchNorm and ReLU) that matter least, among those whose removal keeps shapes valid (depth pruning; one-shot only; default 0).")]
+        [DefaultValue(0)]
+        public int RemoveLayers { get; init; }
+
         [CommandOption("--block-criterion <NAME>")]
-        [Description("How blocks are ranked for removal: influence (1 − cos(input, output), default) or loss (measured loss increase).")]
+        [Description("How blocks and layers are ranked for removal: influence (1 − cos(input, output), default) or loss (measured loss increase).")]
         [DefaultValue("influence")]
         public string BlockCriterion { get; init; } = "influence";
 
@@ -131,6 +136,8 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public override ValidationResult Validate() =>
             Epochs < 1 || Batch < 1 ? ValidationResult.Error("--epochs and --batch must be at least 1.")
             : LearningRate <= 0 ? ValidationResult.Error("--lr must be positive.")
+            : Network.StartsWith("vgg-l1-", StringComparison.OrdinalIgnoreCase) && !NoPrune ? ValidationResult.Error($"{Network} is itself a pruned VGG (the from-scratch baseline); add --no-prune. To prune further, prune vgg to the smaller target: plans are relative to an unpruned network.")
+            : RemoveLayers > 0 && Steps > 1 ? ValidationResult.Error("--remove-layers is one-shot: a removed layer's masked form is exact only at inference, so iterative steps (--steps) cannot fine-tune it on masks. Use --steps 1.")
             : ValidationResult.Success();
     }
 

@@ -212,6 +212,9 @@ public static class DiagnosticIds
     /// <summary>A removed block has a projection shortcut (only identity-shortcut blocks can be removed).</summary>
     public const string RemovedBlockHasProjection = "PG0021";
 
+    /// <summary>A removed layer is not a layer of the network, or not one that can be removed (shape change, inexact mask, inside a block).</summary>
+    public const string RemovedLayerInvalid = "PG0027";
+
     /// <summary>A network needs more multiply-accumulates per sample than its <c>[MaxMacs]</c> budget.</summary>
     public const string MacsBudgetExceeded = "PG0022";
 

@@ -38,7 +38,8 @@ public static class NetworkBuilder
     /// reshapes with it, so parameter shapes and MACs follow. Each residual block keeps the shortcut it
     /// has in the base network (a projection exists iff it exists there); a block named in
     /// <see cref="NetworkOverrides.RemovedBlocks"/> is skipped, and whatever read its output reads its
-    /// input instead. Every <see cref="LayerNode.BaseChannels"/> is the layer's width in the base network.
+    /// input instead; so is a layer named in <see cref="NetworkOverrides.RemovedLayers"/>, with the
+    /// BatchNorm / activation chain <see cref="Pruning.RemovableLayers"/> removes with it. Every <see cref="LayerNode.BaseChannels"/> is the layer's width in the base network.
     /// Errors in the overrides have <see cref="GraphError.DeclarationIndex"/> −1 (they belong to no attribute).
     /// </summary>
     /// <param name="declaration">The base network as declared.</param>
@@ -187,6 +188,7 @@ public static class NetworkBuilder
         private readonly NetworkGraph? _base;
         private readonly Dictionary<string, int> _channels = new(StringComparer.Ordinal);
         private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _removedMembers = new(StringComparer.Ordinal);
         private int _previous = -1;
 
         /// <param name="declaration">The network as declared.</param>
@@ -244,10 +246,10 @@ public static class NetworkBuilder
                 }
             }
 
-            if (Nodes.Count == 0 && _removed.Count > 0)
+            if (Nodes.Count == 0 && (_removed.Count > 0 || _removedMembers.Count > 0))
             {
                 Errors.Add(new GraphError(DiagnosticIds.EmptyNetwork, -1,
-                    $"Network '{d.Name}' has no layers left once its removed blocks are skipped; keep at least one layer."));
+                    $"Network '{d.Name}' has no layers left once its removed blocks and layers are skipped; keep at least one layer."));
             }
         }
 
@@ -290,14 +292,60 @@ public static class NetworkBuilder
                 }
             }
 
+            if (overrides.RemovedLayers.Count > 0)
+            {
+                var removable = Pruning.RemovableLayers.Analyze(g);
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var name in overrides.RemovedLayers)
+                {
+                    Pruning.RemovableLayerInfo? info = null;
+                    foreach (var r in removable)
+                    {
+                        info = r.Name == name ? r : info;
+                    }
+
+                    if (info is null)
+                    {
+                        var candidates = new List<string>();
+                        foreach (var r in removable)
+                        {
+                            if (r.Removable)
+                            {
+                                candidates.Add(r.Name);
+                            }
+                        }
+
+                        var which = candidates.Count == 0 ? "it has none that can be" : "the removable ones are " + string.Join(", ", candidates);
+                        Fail(DiagnosticIds.RemovedLayerInvalid, $"Removed layer '{name}' is not a convolution or dense layer outside the residual blocks of network '{network}' ({which}); name one of those (remove residual blocks as blocks) or drop it from the removed layers.");
+                    }
+                    else if (!seen.Add(name))
+                    {
+                        Fail(DiagnosticIds.InvalidArgument, $"Layer '{name}' is listed twice in the removed layers of network '{network}'; list it once.");
+                    }
+                    else if (!info.Removable)
+                    {
+                        Fail(DiagnosticIds.RemovedLayerInvalid, $"Layer '{name}' of network '{network}' cannot be removed: {info.UnremovableReason}. Prune its channels instead.");
+                    }
+                    else
+                    {
+                        foreach (var m in info.Members)
+                        {
+                            _removedMembers.Add(m);
+                        }
+                    }
+                }
+            }
+
             foreach (var o in overrides.Channels)
             {
                 var node = g.Find(o.Layer);
-                if (node is null || node.Block is { } owner && _removed.Contains(owner))
+                if (node is null || node.Block is { } owner && _removed.Contains(owner) || _removedMembers.Contains(o.Layer))
                 {
                     Fail(DiagnosticIds.OverrideUnknownLayer, node is null
                         ? $"Channel override names layer '{o.Layer}', which is not a layer of network '{network}'; use an expanded layer name from its graph (e.g. a residual block's '{{block}}.conv1') or drop the override."
-                        : $"Channel override names layer '{o.Layer}', which belongs to residual block '{node.Block}', removed from network '{network}'; drop the override or keep the block.");
+                        : node.Block is { } b && _removed.Contains(b)
+                            ? $"Channel override names layer '{o.Layer}', which belongs to residual block '{node.Block}', removed from network '{network}'; drop the override or keep the block."
+                            : $"Channel override names layer '{o.Layer}', which is removed from network '{network}'; drop the override or keep the layer.");
                     continue;
                 }
 
@@ -496,6 +544,17 @@ public static class NetworkBuilder
         private void AddLayer(LayerDeclaration layer, string? block)
         {
             var name = layer.Name.Length == 0 ? AutoName(layer.Kind) : layer.Name;
+            if (_removedMembers.Contains(name))
+            {
+                // A removed layer is an alias of its input: its readers (the rest of its chain, then the layers
+                // after it) read what it read. The base network built, so the input resolves.
+                var input = layer.Inputs.Count > 0 ? layer.Inputs[0] : PreviousName;
+                var inputIndex = input == InputName ? -1 : _byName[input];
+                _byName[name] = inputIndex;
+                _previous = inputIndex;
+                return;
+            }
+
             if (!CheckName(layer, name))
             {
                 return;

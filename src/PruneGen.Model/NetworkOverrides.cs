@@ -3,7 +3,7 @@ namespace PruneGen.Model;
 /// <summary>
 /// Changes applied to a declaration while its graph is built: how a pruned network differs from its
 /// base. The pruning engine produces them from a plan (channel groups → producer widths, removed
-/// residual blocks); the builder applies them, so the pruned graph's shapes, costs and parameter
+/// residual blocks and layers); the builder applies them, so the pruned graph's shapes, costs and parameter
 /// shapes come from the same engine as the base graph's.
 /// </summary>
 /// <param name="Channels">New output widths of convolution and dense layers (by expanded layer name, e.g. <c>s1b1.conv1</c>).</param>
@@ -13,8 +13,14 @@ public sealed record NetworkOverrides(EquatableArray<ChannelOverride> Channels, 
     /// <summary>No changes: the base network.</summary>
     public static NetworkOverrides None { get; } = new(EquatableArray<ChannelOverride>.Empty, EquatableArray<string>.Empty);
 
+    /// <summary>
+    /// Plain convolution or dense layers removed with their BatchNorm / activation chain (their readers read
+    /// their input); only layers <see cref="Pruning.RemovableLayers"/> finds removable.
+    /// </summary>
+    public EquatableArray<string> RemovedLayers { get; init; } = EquatableArray<string>.Empty;
+
     /// <summary>Whether nothing is overridden.</summary>
-    public bool IsEmpty => Channels.Count == 0 && RemovedBlocks.Count == 0;
+    public bool IsEmpty => Channels.Count == 0 && RemovedBlocks.Count == 0 && RemovedLayers.Count == 0;
 }
 
 /// <summary>

@@ -119,6 +119,8 @@ public class PrunedNetworkTests
     [InlineData("\"name\": \"fc1\", \"channels\": 12", "\"name\": [|\"logits\"|], \"channels\": 12", "groups[2].name", "'logits' cannot be pruned")]
     [InlineData("\"network\": \"Base\"", "\"network\": [|\"Other\"|]", "network", "prunes 'Other', not 'Base'")]
     [InlineData("\"removedBlocks\": []", "\"removedBlocks\": [[|\"block1\"|]]", "removedBlocks[0]", "'block1' is not a residual block", "it has none")]
+    [InlineData("\"removedBlocks\": []", "\"removedBlocks\": [], \"removedLayers\": [[|\"conv2\"|]]", "removedLayers[0]", "layer 'conv2' cannot be removed", "changes the shape (8×4×4 → 16×4×4)")]
+    [InlineData("\"removedBlocks\": []", "\"removedBlocks\": [], \"removedLayers\": [[|\"relu1\"|]]", "removedLayers[0]", "'relu1' is not a convolution or dense layer", "it has no removable layers")]
     public void PG0033_PlanDoesNotFitTheBase_AtItsJsonNode(string find, string replacement, params string[] keywords)
     {
         var d = AssertPlanDiagnostic(ReplaceValue(PrunedNetworkHarness.Plan, find, replacement), "PG0033", keywords);

@@ -74,6 +74,9 @@ internal static class DiagnosticDescriptors
     /// <summary>PG0021.</summary>
     public static readonly DiagnosticDescriptor RemovedBlockHasProjection = Rule(DiagnosticIds.RemovedBlockHasProjection, "Removed block has a projection shortcut");
 
+    /// <summary>PG0027.</summary>
+    public static readonly DiagnosticDescriptor RemovedLayerInvalid = Rule(DiagnosticIds.RemovedLayerInvalid, "Removed layer cannot be removed");
+
     /// <summary>PG0022.</summary>
     public static readonly DiagnosticDescriptor MacsBudgetExceeded = Rule(DiagnosticIds.MacsBudgetExceeded, "Network exceeds its MACs budget");
 

@@ -32,6 +32,7 @@ internal static class PrunedNetworkEmitter
 
         var narrowed = g.Layers.Count(l => l.IsPruned && l.Kind is LayerKind.Conv2D or LayerKind.Dense);
         var removed = o.RemovedBlocks.Count == 0 ? string.Empty : $"; residual blocks removed: {string.Join(", ", o.RemovedBlocks)}";
+        removed += o.RemovedLayers.Count == 0 ? string.Empty : $"; layers removed: {string.Join(", ", o.RemovedLayers)}";
         var baseGraph = NetworkBuilder.Build(spec.Declaration).Graph;
         var costs = baseGraph is null ? string.Empty : $" ({N(baseGraph.TotalParameters)} parameters, {N(baseGraph.TotalMacs)} MACs)";
         w.Line($"/// Pruned from <c>{p.BaseClassName}</c>{costs} by the plan <c>{Escape(p.PlanPath)}</c>: {narrowed} convolution/dense layers narrowed{removed}.");
@@ -51,10 +52,19 @@ internal static class PrunedNetworkEmitter
 
         var channels = string.Join(", ", o.Channels.Select(c => $"new(\"{c.Layer}\", {c.Channels.ToString(CultureInfo.InvariantCulture)})"));
         var blocks = string.Join(", ", o.RemovedBlocks.Select(b => "\"" + b + "\""));
-        w.Line($"/// <summary>How this network differs from its base <c>{spec.Pruned?.BaseClassName}</c>: the widths and removed residual blocks of its plan.</summary>");
+        w.Line($"/// <summary>How this network differs from its base <c>{spec.Pruned?.BaseClassName}</c>: the widths and removed residual blocks and layers of its plan.</summary>");
         w.Line($"public static {Rt}.Model.NetworkOverrides Overrides {{ get; }} = new(");
         w.Line($"    new {Rt}.Model.EquatableArray<{Rt}.Model.ChannelOverride>(new {Rt}.Model.ChannelOverride[] {{ {channels} }}),");
-        w.Line($"    new {Rt}.Model.EquatableArray<string>(new string[] {{ {blocks} }}));");
+        if (o.RemovedLayers.Count == 0)
+        {
+            w.Line($"    new {Rt}.Model.EquatableArray<string>(new string[] {{ {blocks} }}));");
+        }
+        else
+        {
+            var layers = string.Join(", ", o.RemovedLayers.Select(l => "\"" + l + "\""));
+            w.Line($"    new {Rt}.Model.EquatableArray<string>(new string[] {{ {blocks} }}))");
+            w.Line($"{{ RemovedLayers = new {Rt}.Model.EquatableArray<string>(new string[] {{ {layers} }}) }};");
+        }
         w.Line();
         return "Declaration, Overrides";
     }

@@ -139,7 +139,7 @@ internal static class PlanJson
                 return null;
             }
 
-            Known(root, string.Empty, "format", "version", "network", "criterion", "seed", "groups", "removedBlocks", "summary");
+            Known(root, string.Empty, "format", "version", "network", "criterion", "seed", "groups", "removedBlocks", "removedLayers", "summary");
             var format = String(root, "format", required: true);
             if (format is not null && format != Format)
             {
@@ -208,22 +208,8 @@ internal static class PlanJson
                 }
             }
 
-            var removed = new List<string>();
-            if (Array(root, "removedBlocks", required: false) is { } blockArray)
-            {
-                for (var i = 0; i < blockArray.Items.Count; i++)
-                {
-                    var b = blockArray.Items[i];
-                    if (b.Kind == JsonKind.String)
-                    {
-                        removed.Add(b.Text!);
-                    }
-                    else
-                    {
-                        Errors.Add(new PlanError($"removedBlocks[{i}]", $"expected a block name (a string), found {b.Describe()}."));
-                    }
-                }
-            }
+            var removed = Names(root, "removedBlocks", "a block name");
+            var removedLayers = Names(root, "removedLayers", "a layer name");
 
             PlanSummary? summary = null;
             if (root.Get("summary") is { Kind: JsonKind.Object } sum)
@@ -231,7 +217,33 @@ internal static class PlanJson
                 summary = new PlanSummary(Long(sum, "baseMacs"), Long(sum, "macs"), Long(sum, "baseParameters"), Long(sum, "parameters"));
             }
 
-            return new PruningPlan(version, network, criterion, seed, new EquatableArray<PlanGroup>(groups.ToArray()), new EquatableArray<string>(removed.ToArray()), summary);
+            return new PruningPlan(version, network, criterion, seed, new EquatableArray<PlanGroup>(groups.ToArray()), new EquatableArray<string>(removed.ToArray()), summary)
+            {
+                RemovedLayers = new EquatableArray<string>(removedLayers.ToArray()),
+            };
+        }
+
+        /// <summary>The strings of the optional array <paramref name="property"/>; each other value is an error naming <paramref name="what"/> it should be.</summary>
+        private List<string> Names(JsonNode root, string property, string what)
+        {
+            var names = new List<string>();
+            if (Array(root, property, required: false) is { } array)
+            {
+                for (var i = 0; i < array.Items.Count; i++)
+                {
+                    var b = array.Items[i];
+                    if (b.Kind == JsonKind.String)
+                    {
+                        names.Add(b.Text!);
+                    }
+                    else
+                    {
+                        Errors.Add(new PlanError($"{property}[{i}]", $"expected {what} (a string), found {b.Describe()}."));
+                    }
+                }
+            }
+
+            return names;
         }
 
         private static bool TryInt(string? text, out int value) =>

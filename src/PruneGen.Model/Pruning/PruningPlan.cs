@@ -5,8 +5,8 @@ using System.Linq;
 namespace PruneGen.Model.Pruning;
 
 /// <summary>
-/// What to remove from a network: per channel group the channels it keeps, and the residual blocks
-/// removed whole. Stored as versioned JSON (see <c>PruneGen.Pruning.PlanFile</c>); the runtime slices
+/// What to remove from a network: per channel group the channels it keeps, the residual blocks
+/// removed whole and the plain layers removed whole (<see cref="RemovedLayers"/>). Stored as versioned JSON (see <c>PruneGen.Pruning.PlanFile</c>); the runtime slices
 /// weights with it and the generator compiles the pruned network from it.
 /// </summary>
 /// <param name="Version">Format version (<see cref="CurrentVersion"/>).</param>
@@ -27,6 +27,14 @@ public sealed record PruningPlan(
 {
     /// <summary>The plan format version this PruneGen writes and reads.</summary>
     public const int CurrentVersion = 1;
+
+    /// <summary>
+    /// Convolution and dense layers removed whole with their BatchNorm / activation chain (see
+    /// <see cref="RemovableLayers"/>). Removing a layer joins the channels it read and the channels its
+    /// readers read into one space, so a plan that removes layers names the groups of the network
+    /// <em>without</em> those layers (<see cref="PlanValidator.GroupGraph"/>).
+    /// </summary>
+    public EquatableArray<string> RemovedLayers { get; init; } = EquatableArray<string>.Empty;
 
     /// <summary>The kept channels of group <paramref name="name"/>, or null when the plan keeps all of them.</summary>
     public PlanGroup? Group(string name) => Groups.FirstOrDefault(g => g.Name == name);
@@ -69,7 +77,37 @@ public static class PlanValidator
             errors.Add(new PlanError("network", $"the plan prunes '{plan.Network}', not '{graph.Name}'. Use a plan made for '{graph.Name}'."));
         }
 
-        var groups = ChannelGroups.Analyze(graph);
+        var layers = RemovableLayers.Analyze(graph);
+        var removedLayers = new List<string>();
+        var removedMembers = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < plan.RemovedLayers.Count; i++)
+        {
+            var name = plan.RemovedLayers[i];
+            var path = $"removedLayers[{i}]";
+            var layer = layers.FirstOrDefault(x => x.Name == name);
+            if (layer is null)
+            {
+                var names = layers.Where(x => x.Removable).Select(x => x.Name).ToArray();
+                errors.Add(new PlanError(path, $"'{name}' is not a convolution or dense layer outside the residual blocks of '{graph.Name}' ({(names.Length == 0 ? "it has no removable layers" : "its removable layers are " + string.Join(", ", names))})."));
+            }
+            else if (removedLayers.Contains(name))
+            {
+                errors.Add(new PlanError(path, $"layer '{name}' is listed twice; list it once."));
+            }
+            else if (!layer.Removable)
+            {
+                errors.Add(new PlanError(path, $"layer '{name}' cannot be removed: {layer.UnremovableReason}."));
+            }
+            else
+            {
+                removedLayers.Add(name);
+                removedMembers.UnionWith(layer.Members);
+            }
+        }
+
+        // Channel groups are those of the network without the removed layers (a removed layer joins its input's
+        // channels with its readers'), so a plan's group names and slices refer to that network.
+        var groups = ChannelGroups.Analyze(GroupGraph(graph, removedLayers));
         var blocks = ResidualBlocks.Analyze(graph);
         var removed = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < plan.RemovedBlocks.Count; i++)
@@ -101,7 +139,9 @@ public static class PlanValidator
             if (group is null)
             {
                 var owner = groups.FirstOrDefault(g => g.Producers.Contains(entry.Name));
-                var hint = owner is not null
+                var hint = removedMembers.Contains(entry.Name)
+                    ? $"layer '{entry.Name}' is removed by this plan, so its channels are gone; delete this entry"
+                    : owner is not null
                     ? $"layer '{entry.Name}' belongs to group '{owner.Name}'; name the group '{owner.Name}'"
                     : "the prunable groups are " + string.Join(", ", groups.Where(g => g.Prunable).Select(g => g.Name));
                 errors.Add(new PlanError(path + ".name", $"'{entry.Name}' is not a channel group of '{graph.Name}': {hint}."));
@@ -175,7 +215,23 @@ public static class PlanValidator
     /// The builder overrides that turn the base network into the pruned one: every producer of a pruned
     /// group gets the group's kept count as its width; removed blocks are skipped. Assumes a valid plan.
     /// </summary>
-    public static NetworkOverrides ToOverrides(PruningPlan plan, NetworkGraph graph) => ToOverrides(plan, graph, ChannelGroups.Analyze(graph));
+    public static NetworkOverrides ToOverrides(PruningPlan plan, NetworkGraph graph) => ToOverrides(plan, graph, ChannelGroups.Analyze(GroupGraph(graph, plan.RemovedLayers)));
+
+    /// <summary>
+    /// The graph whose channel groups a plan removing <paramref name="removedLayers"/> names: the base network
+    /// <paramref name="graph"/> without those layers and their chains, at full width (the graph itself when none
+    /// are removed). Assumes the layers are removable.
+    /// </summary>
+    public static NetworkGraph GroupGraph(NetworkGraph graph, IReadOnlyCollection<string> removedLayers)
+    {
+        if (removedLayers.Count == 0)
+        {
+            return graph;
+        }
+
+        var declaration = graph.Declaration ?? throw new ArgumentException($"The graph of '{graph.Name}' carries no declaration, so layers cannot be removed from it.", nameof(graph));
+        return NetworkBuilder.BuildOrThrow(declaration, NetworkOverrides.None with { RemovedLayers = new EquatableArray<string>(removedLayers.ToArray()) });
+    }
 
     private static NetworkOverrides ToOverrides(PruningPlan plan, NetworkGraph graph, EquatableArray<ChannelGroup> groups)
     {
@@ -212,6 +268,6 @@ public static class PlanValidator
             }
         }
 
-        return new NetworkOverrides(new EquatableArray<ChannelOverride>(widths.ToArray()), plan.RemovedBlocks);
+        return new NetworkOverrides(new EquatableArray<ChannelOverride>(widths.ToArray()), plan.RemovedBlocks) { RemovedLayers = plan.RemovedLayers };
     }
 }

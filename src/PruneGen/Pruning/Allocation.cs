@@ -87,21 +87,32 @@ public static class Allocator
     /// highest-scoring channels. Channels a <paramref name="previous"/> plan removed stay removed (iterative pruning).
     /// </summary>
     /// <param name="network">The base (unpruned) network.</param>
-    /// <param name="scores">Per group of <see cref="ChannelGroups.Analyze"/>: channel scores, or null to keep it whole.</param>
+    /// <param name="scores">
+    /// Per group of <see cref="ChannelGroups.Analyze"/> on <see cref="PlanValidator.GroupGraph"/> (the network without
+    /// <paramref name="removedLayers"/>; <see cref="ImportanceContext"/> scores those groups when given the same layers):
+    /// channel scores, or null to keep it whole.
+    /// </param>
     /// <param name="options">Target and constraints.</param>
     /// <param name="criterion">Criterion name recorded in the plan.</param>
     /// <param name="seed">Seed recorded in the plan.</param>
     /// <param name="removedBlocks">Residual blocks removed whole (from depth pruning).</param>
     /// <param name="previous">An earlier plan whose removals are kept.</param>
+    /// <param name="removedLayers">Plain layers removed whole (from <see cref="BlockPruning.ScoreLayers"/>); defaults to <paramref name="previous"/>'s.</param>
     /// <exception cref="InvalidOperationException">The target cannot be reached within the constraints; the message gives the closest reachable cost.</exception>
-    public static PruningPlan Allocate(INetwork network, IReadOnlyList<float[]?> scores, AllocationOptions options, string criterion, ulong seed, IReadOnlyList<string>? removedBlocks = null, PruningPlan? previous = null)
+    public static PruningPlan Allocate(INetwork network, IReadOnlyList<float[]?> scores, AllocationOptions options, string criterion, ulong seed, IReadOnlyList<string>? removedBlocks = null, PruningPlan? previous = null, IReadOnlyList<string>? removedLayers = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(scores);
         ArgumentNullException.ThrowIfNull(options);
         var graph = network.Graph;
         var declaration = graph.Declaration ?? throw new ArgumentException("The network's graph carries no declaration.", nameof(network));
-        var groups = ChannelGroups.Analyze(graph);
+        if (!graph.Overrides.IsEmpty)
+        {
+            throw new ArgumentException(PrunedBaseMessage($"'{network.GetType().Name}'", graph), nameof(network));
+        }
+
+        var layers = new EquatableArray<string>((removedLayers ?? previous?.RemovedLayers.ToArray() ?? []).ToArray());
+        var groups = ChannelGroups.Analyze(PlanValidator.GroupGraph(graph, layers));
         if (scores.Count != groups.Count)
         {
             throw new ArgumentException($"Expected scores for {groups.Count} groups, got {scores.Count}.", nameof(scores));
@@ -156,7 +167,7 @@ public static class Allocator
                 }
             }
 
-            return new PruningPlan(PruningPlan.CurrentVersion, graph.Name, criterion, seed, new EquatableArray<PlanGroup>(entries.ToArray()), blocks, null);
+            return new PruningPlan(PruningPlan.CurrentVersion, graph.Name, criterion, seed, new EquatableArray<PlanGroup>(entries.ToArray()), blocks, null) { RemovedLayers = layers };
         }
 
         Func<Slot, int> uniform(double ratio) => s => s.Clamp(RoundUp((int)Math.Round(s.Group.Channels * (1 - ratio)), options.Multiple, s.Group.Channels));
@@ -268,6 +279,12 @@ public static class Allocator
         var pruned = NetworkBuilder.BuildOrThrow(declaration, PlanValidator.ToOverrides(plan, graph));
         return plan with { Summary = new PlanSummary(baseGraph.TotalMacs, pruned.TotalMacs, baseGraph.TotalParameters, pruned.TotalParameters) };
     }
+
+    /// <summary>Why a network that is itself pruned (a base declaration with overrides) cannot be pruned by a plan.</summary>
+    /// <param name="what">The network as the message names it, e.g. its type name in quotes.</param>
+    /// <param name="graph">Its graph.</param>
+    internal static string PrunedBaseMessage(string what, NetworkGraph graph) =>
+        $"{what} is itself a pruned network (the base declaration '{graph.Declaration?.Name}' with a plan's widths); plans are relative to an unpruned [Network], whose channel indices and costs they name. Prune the base network instead: its plan can keep fewer channels than this one does.";
 
     /// <summary>The cost of the network <paramref name="plan"/> leaves: its graph built with the plan's overrides.</summary>
     public static NetworkGraph PrunedGraph(NetworkGraph graph, PruningPlan plan)

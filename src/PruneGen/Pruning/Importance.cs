@@ -51,13 +51,22 @@ public sealed class ImportanceContext
     /// <param name="batchSize">Calibration batch size.</param>
     /// <param name="reduction">How per-tensor scores combine within a group.</param>
     /// <param name="seed">Seed of the random criterion.</param>
-    public ImportanceContext(INetwork network, Dataset? calibration = null, int calibrationBatches = 8, int batchSize = 64, GroupReduction reduction = GroupReduction.Mean, ulong seed = 1)
+    /// <param name="removedLayers">
+    /// Plain layers a plan will remove: the groups scored are those of the network without them
+    /// (<see cref="PlanValidator.GroupGraph"/>), read from <paramref name="network"/>'s tensors by name.
+    /// </param>
+    public ImportanceContext(INetwork network, Dataset? calibration = null, int calibrationBatches = 8, int batchSize = 64, GroupReduction reduction = GroupReduction.Mean, ulong seed = 1, IReadOnlyList<string>? removedLayers = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(calibrationBatches, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (!network.Graph.Overrides.IsEmpty)
+        {
+            throw new ArgumentException(Allocator.PrunedBaseMessage($"'{network.GetType().Name}'", network.Graph), nameof(network));
+        }
+
         Network = network;
-        Groups = ChannelGroups.Analyze(network.Graph);
+        Groups = ChannelGroups.Analyze(PlanValidator.GroupGraph(network.Graph, removedLayers ?? []));
         Calibration = calibration;
         CalibrationBatches = calibrationBatches;
         BatchSize = batchSize;

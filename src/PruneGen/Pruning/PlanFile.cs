@@ -52,10 +52,13 @@ public sealed class PlanException : Exception
 ///   "seed": 1,
 ///   "groups": [ { "name": "conv1", "channels": 32, "kept": [0, 2, 3, ...] }, ... ],
 ///   "removedBlocks": [],
+///   "removedLayers": ["conv4"],
 ///   "summary": { "baseMacs": 29424640, "macs": 14627584, "baseParameters": 585066, "parameters": 301866 }
 /// }
 /// </code>
-/// Groups not listed keep every channel. Writes are atomic (temporary file, then rename).
+/// Groups not listed keep every channel. <c>removedLayers</c> (optional, written only when the plan removes
+/// layers) lists plain convolution / dense layers removed with their chains; the groups of such a plan are
+/// those of the network without them. Writes are atomic (temporary file, then rename).
 /// </summary>
 public static class PlanFile
 {
@@ -102,6 +105,17 @@ public static class PlanFile
             }
 
             w.WriteEndArray();
+            if (plan.RemovedLayers.Count > 0)
+            {
+                w.WriteStartArray("removedLayers");
+                foreach (var l in plan.RemovedLayers)
+                {
+                    w.WriteStringValue(l);
+                }
+
+                w.WriteEndArray();
+            }
+
             if (plan.Summary is { } s)
             {
                 w.WriteStartObject("summary");
@@ -148,6 +162,11 @@ public static class PlanFile
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(graph);
         var declaration = graph.Declaration ?? throw new ArgumentException($"The graph of '{graph.Name}' was not built from a declaration, so a plan cannot be checked against it.", nameof(graph));
+        if (!graph.Overrides.IsEmpty)
+        {
+            throw new PlanException(source, [new PlanError(string.Empty, Allocator.PrunedBaseMessage("The network", graph))]);
+        }
+
         var errors = PlanValidator.Validate(plan, declaration);
         if (errors.Count > 0)
         {
@@ -196,7 +215,7 @@ public static class PlanFile
                 return null;
             }
 
-            Known(root, string.Empty, "format", "version", "network", "criterion", "seed", "groups", "removedBlocks", "summary");
+            Known(root, string.Empty, "format", "version", "network", "criterion", "seed", "groups", "removedBlocks", "removedLayers", "summary");
             var format = String(root, "format", required: true);
             if (format is not null && format != Format)
             {
@@ -266,24 +285,8 @@ public static class PlanFile
                 }
             }
 
-            var removed = new List<string>();
-            if (Array(root, "removedBlocks", required: false) is { } blockArray)
-            {
-                var i = 0;
-                foreach (var b in blockArray.EnumerateArray())
-                {
-                    if (b.ValueKind == JsonValueKind.String)
-                    {
-                        removed.Add(b.GetString()!);
-                    }
-                    else
-                    {
-                        Errors.Add(new PlanError($"removedBlocks[{i}]", $"expected a block name (a string), found {Describe(b)}."));
-                    }
-
-                    i++;
-                }
-            }
+            var removed = Names(root, "removedBlocks", "a block name");
+            var removedLayers = Names(root, "removedLayers", "a layer name");
 
             PlanSummary? summary = null;
             if (root.TryGetProperty("summary", out var sum) && sum.ValueKind == JsonValueKind.Object)
@@ -291,7 +294,35 @@ public static class PlanFile
                 summary = new PlanSummary(Long(sum, "baseMacs"), Long(sum, "macs"), Long(sum, "baseParameters"), Long(sum, "parameters"));
             }
 
-            return new PruningPlan(version, network, criterion, seed, new EquatableArray<PlanGroup>(groups.ToArray()), new EquatableArray<string>(removed.ToArray()), summary);
+            return new PruningPlan(version, network, criterion, seed, new EquatableArray<PlanGroup>(groups.ToArray()), new EquatableArray<string>(removed.ToArray()), summary)
+            {
+                RemovedLayers = new EquatableArray<string>(removedLayers.ToArray()),
+            };
+        }
+
+        /// <summary>The strings of the optional array <paramref name="property"/>; each other value is an error naming <paramref name="what"/> it should be.</summary>
+        private List<string> Names(JsonElement root, string property, string what)
+        {
+            var names = new List<string>();
+            if (Array(root, property, required: false) is { } array)
+            {
+                var i = 0;
+                foreach (var b in array.EnumerateArray())
+                {
+                    if (b.ValueKind == JsonValueKind.String)
+                    {
+                        names.Add(b.GetString()!);
+                    }
+                    else
+                    {
+                        Errors.Add(new PlanError($"{property}[{i}]", $"expected {what} (a string), found {Describe(b)}."));
+                    }
+
+                    i++;
+                }
+            }
+
+            return names;
         }
 
         private static long Long(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.TryGetInt64(out var x) ? x : 0;

@@ -42,13 +42,15 @@ public static class Pruner
     /// <param name="options">Criterion, allocation and calibration.</param>
     /// <param name="previous">An earlier plan whose removals stay removed.</param>
     /// <param name="removedBlocks">Residual blocks to remove whole (from <see cref="BlockPruning"/>).</param>
-    public static PruningPlan Plan(INetwork network, PruningOptions options, PruningPlan? previous = null, IReadOnlyList<string>? removedBlocks = null)
+    /// <param name="removedLayers">Plain layers to remove whole (from <see cref="BlockPruning.ScoreLayers"/>); their channels are scored as the network without them sees them.</param>
+    public static PruningPlan Plan(INetwork network, PruningOptions options, PruningPlan? previous = null, IReadOnlyList<string>? removedBlocks = null, IReadOnlyList<string>? removedLayers = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(options);
-        var context = new ImportanceContext(network, options.Calibration, options.CalibrationBatches, options.CalibrationBatchSize, options.Reduction, options.Seed);
+        removedLayers ??= previous?.RemovedLayers.ToArray();
+        var context = new ImportanceContext(network, options.Calibration, options.CalibrationBatches, options.CalibrationBatchSize, options.Reduction, options.Seed, removedLayers);
         var scores = options.Criterion.Score(context);
-        return Allocator.Allocate(network, scores, options.Allocation, options.Criterion.Name, options.Seed, removedBlocks, previous);
+        return Allocator.Allocate(network, scores, options.Allocation, options.Criterion.Name, options.Seed, removedBlocks, previous, removedLayers);
     }
 
     /// <summary>

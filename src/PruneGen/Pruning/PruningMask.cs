@@ -25,18 +25,32 @@ public sealed record ParameterCut(string Parameter, IReadOnlyList<int> Shape, in
 /// branch's last BatchNorm γ/β zeroed, so the block computes relu(x + 0) = x on its non-negative input.
 /// The masked network therefore computes exactly what the physically pruned one does — so an iterative
 /// search can try plans without compiling anything. Re-apply after each optimizer step when fine-tuning.
+/// A removed plain layer (<see cref="PruningPlan.RemovedLayers"/>) becomes the identity: an identity kernel or
+/// matrix, a zero bias, and a BatchNorm with γ = 1, β = 0, mean 0 and variance 1 − ε, so its chain computes
+/// relu(x) = x on its non-negative input. That is exact at inference only — in training mode a BatchNorm
+/// normalizes with the batch's statistics — so fine-tune a plan that removes layers on the compiled network
+/// (<see cref="ExactInTraining"/> is false for it).
 /// </summary>
 public sealed class PruningMask
 {
     private readonly ParameterCut[] _cuts;
     private readonly string[] _silenced;
+    private readonly (string Parameter, float[] Values)[] _identities;
 
-    private PruningMask(PruningPlan plan, ParameterCut[] cuts, string[] silenced)
+    private PruningMask(PruningPlan plan, ParameterCut[] cuts, string[] silenced, (string, float[])[] identities)
     {
         Plan = plan;
         _cuts = cuts;
         _silenced = silenced;
+        _identities = identities;
     }
+
+    /// <summary>
+    /// Whether the masked network equals the pruned one in training mode too (so fine-tuning on the mask is
+    /// fine-tuning the pruned network): false when the plan removes plain layers, whose identity BatchNorm
+    /// holds only at inference.
+    /// </summary>
+    public bool ExactInTraining => _identities.Length == 0;
 
     /// <summary>The plan the mask applies.</summary>
     public PruningPlan Plan { get; }
@@ -56,7 +70,7 @@ public sealed class PruningMask
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(plan);
-        var groups = ChannelGroups.Analyze(graph);
+        var groups = ChannelGroups.Analyze(PlanValidator.GroupGraph(graph, plan.RemovedLayers));
         var rows = new Dictionary<string, SortedSet<int>>(StringComparer.Ordinal);
         var columns = new Dictionary<string, SortedSet<int>>(StringComparer.Ordinal);
         foreach (var entry in plan.Groups)
@@ -92,6 +106,21 @@ public sealed class PruningMask
             silenced.Add(block.ResidualNorm + ".bias");
         }
 
+        var identities = new List<(string, float[])>();
+        var layers = RemovableLayers.Analyze(graph);
+        foreach (var name in plan.RemovedLayers)
+        {
+            var info = layers.FirstOrDefault(x => x.Name == name && x.Removable) ?? throw new ArgumentException($"Plan layer '{name}' is not a removable layer of '{graph.Name}'; validate the plan first (PlanFile.Validate).", nameof(plan));
+            foreach (var member in info.Members)
+            {
+                var layer = graph.Find(member)!;
+                foreach (var spec in layer.Parameters)
+                {
+                    identities.Add((spec.Name, IdentityValues(layer, spec)));
+                }
+            }
+        }
+
         var cuts = new List<ParameterCut>();
         foreach (var spec in graph.AllParameters)
         {
@@ -103,7 +132,44 @@ public sealed class PruningMask
             }
         }
 
-        return new PruningMask(plan, cuts.ToArray(), silenced.ToArray());
+        return new PruningMask(plan, cuts.ToArray(), silenced.ToArray(), identities.ToArray());
+    }
+
+    /// <summary>The values that make parameter <paramref name="spec"/> of a removed layer's chain the identity.</summary>
+    private static float[] IdentityValues(LayerNode layer, ParameterSpec spec)
+    {
+        var values = new float[spec.Length];
+        var suffix = spec.Name[(spec.Name.LastIndexOf('.') + 1)..];
+        switch (layer.Kind, suffix)
+        {
+            case (LayerKind.Conv2D, "weight"):
+                {
+                    // [C, C, k, k] with a 1 at the centre tap of the diagonal: with "same" padding that copies the input.
+                    var (c, k) = (layer.OutputShape.Channels, layer.Kernel);
+                    for (var o = 0; o < c; o++)
+                    {
+                        values[(((o * c) + o) * k * k) + (layer.Padding * k) + layer.Padding] = 1;
+                    }
+
+                    break;
+                }
+
+            case (LayerKind.Dense, "weight"):
+                for (var o = 0; o < layer.OutputShape.Size; o++)
+                {
+                    values[(o * layer.OutputShape.Size) + o] = 1;
+                }
+
+                break;
+            case (LayerKind.BatchNorm, "weight"):
+                Array.Fill(values, 1f);
+                break;
+            case (LayerKind.BatchNorm, "running_var"):
+                Array.Fill(values, 1f - NetworkBuilder.BatchNormEpsilon);
+                break;
+        }
+
+        return values;
     }
 
     /// <summary>Sets every removed entry of <paramref name="parameters"/> to zero (weights, biases and BatchNorm γ/β; running statistics are left alone — nothing reads them once γ is 0).</summary>
@@ -124,6 +190,11 @@ public sealed class PruningMask
         foreach (var name in _silenced)
         {
             Array.Clear(parameters[name].Data);
+        }
+
+        foreach (var (name, values) in _identities)
+        {
+            values.CopyTo(parameters[name].Data, 0);
         }
     }
 

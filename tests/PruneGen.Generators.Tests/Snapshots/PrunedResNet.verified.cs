@@ -325,7 +325,7 @@ public partial class PrunedResNet : global::PruneGen.ITrainableNetwork
         new("logits", global::PruneGen.Model.LayerKind.Dense, new global::PruneGen.Model.EquatableArray<string>(new string[] {  }), 4, 0, 0, 0, 1, true, 0, 7),
     }));
 
-    /// <summary>How this network differs from its base <c>ResBase</c>: the widths and removed residual blocks of its plan.</summary>
+    /// <summary>How this network differs from its base <c>ResBase</c>: the widths and removed residual blocks and layers of its plan.</summary>
     public static global::PruneGen.Model.NetworkOverrides Overrides { get; } = new(
         new global::PruneGen.Model.EquatableArray<global::PruneGen.Model.ChannelOverride>(new global::PruneGen.Model.ChannelOverride[] { new("stem", 6), new("b1.conv2", 6), new("b1.conv1", 4), new("b3.conv1", 8) }),
         new global::PruneGen.Model.EquatableArray<string>(new string[] { "b2" }));

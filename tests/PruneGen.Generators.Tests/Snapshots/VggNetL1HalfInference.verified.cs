@@ -410,7 +410,7 @@ public partial class VggNetL1Half : global::PruneGen.INetwork
         new("logits", global::PruneGen.Model.LayerKind.Dense, new global::PruneGen.Model.EquatableArray<string>(new string[] {  }), 10, 0, 0, 0, 1, true, 0, 25),
     }));
 
-    /// <summary>How this network differs from its base <c>VggNet</c>: the widths and removed residual blocks of its plan.</summary>
+    /// <summary>How this network differs from its base <c>VggNet</c>: the widths and removed residual blocks and layers of its plan.</summary>
     public static global::PruneGen.Model.NetworkOverrides Overrides { get; } = new(
         new global::PruneGen.Model.EquatableArray<global::PruneGen.Model.ChannelOverride>(new global::PruneGen.Model.ChannelOverride[] { new("conv1", 22), new("conv2", 22), new("conv3", 45), new("conv4", 45), new("conv5", 90), new("conv6", 90), new("fc1", 180) }),
         new global::PruneGen.Model.EquatableArray<string>(new string[] {  }));

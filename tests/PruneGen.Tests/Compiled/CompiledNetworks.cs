@@ -28,3 +28,8 @@ public partial class CompiledResNet;
 // Block b2 removed; the residual stream keeps 6 of 8, b1's inner width 4 of 8, b3's 6 of 12.
 [PrunedNetwork(typeof(CompiledResNet), "res.plan.json")]
 public partial class CompiledResNetPruned;
+
+// Layers conv2 (with bn2 and its ReLU) and fc1 (with its ReLU) removed; conv1's channels now feed conv3
+// directly (3 of 4 kept), conv3 keeps 3 of 4, conv5 2 of 4 (flatten 8, read by logits).
+[PrunedNetwork(typeof(PruneGen.Tests.Pruning.PrDeep), "Compiled/Plans/deep.plan.json")]
+public partial class CompiledDeepPruned;

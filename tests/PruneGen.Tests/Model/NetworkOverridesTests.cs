@@ -326,7 +326,7 @@ public class NetworkOverridesTests
 
         var e = SingleError(onlyBlock, Overrides(new[] { "r" }));
 
-        Assert.Equal(("PG0002", "Network 'OnlyBlock' has no layers left once its removed blocks are skipped; keep at least one layer."), (e.Id, e.Message));
+        Assert.Equal(("PG0002", "Network 'OnlyBlock' has no layers left once its removed blocks and layers are skipped; keep at least one layer."), (e.Id, e.Message));
     }
 
     [Fact]

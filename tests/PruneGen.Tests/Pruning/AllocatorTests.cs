@@ -208,4 +208,17 @@ public sealed class AllocatorTests
 
         Assert.True(Allocator.PrunedGraph(PrVgg.Graph, final).TotalMacs >= 0.35 * baseMacs, "the final plan is not far past its target");
     }
+
+    [Fact]
+    public void APrunedNetworkIsRefusedAsABase_WithTheWayOut()
+    {
+        // Plans name an unpruned network's channel indices and costs; pruning a pruned one would silently mix the two.
+        INetwork pruned = new Compiled.CompiledVggPruned();
+        var plan = Assert.Throws<ArgumentException>(() => Pruner.Plan(pruned, new PruningOptions { Allocation = new AllocationOptions { Target = PruningTarget.MacsReduction(2) } }));
+        Assert.Contains("'CompiledVggPruned' is itself a pruned network (the base declaration 'CompiledVgg'", plan.Message, StringComparison.Ordinal);
+        Assert.Contains("Prune the base network instead", plan.Message, StringComparison.Ordinal);
+
+        var slice = Assert.Throws<PlanException>(() => PlanSlicer.Slice(pruned, Plan(new Compiled.CompiledVgg())));
+        Assert.Contains("is itself a pruned network", slice.Message, StringComparison.Ordinal);
+    }
 }

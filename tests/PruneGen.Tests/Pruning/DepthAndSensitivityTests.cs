@@ -12,7 +12,7 @@ public sealed class DepthAndSensitivityTests
     [Fact]
     public void SelectTakesTheLeastImportantRemovableBlocks()
     {
-        BlockScore[] scores =
+        DepthScore[] scores =
         [
             new("b1", null, 0.3, 0.5),
             new("b2", "it projects", double.NaN, double.NaN),
@@ -23,7 +23,7 @@ public sealed class DepthAndSensitivityTests
         Assert.Equal(["b1", "b4"], BlockPruning.Select(scores, 2, BlockCriterion.LossIncrease));
         Assert.Empty(BlockPruning.Select(scores, 0));
         var e = Assert.Throws<InvalidOperationException>(() => BlockPruning.Select(scores, 4));
-        Assert.Equal("Asked to remove 4 residual blocks, but only 3 can be removed (b1, b3, b4); the others change shape or read a non-ReLU tensor.", e.Message);
+        Assert.Equal("Asked to remove 4, but only 3 can be removed (b1, b3, b4): it projects.", e.Message);
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public sealed class DepthAndSensitivityTests
         var scores = BlockPruning.Score(net, data, batches: 2, batchSize: 8);
         Assert.Equal(before, Snapshot(net));
 
-        Assert.Equal(["b1", "b2", "b3"], scores.Select(s => s.Block));
+        Assert.Equal(["b1", "b2", "b3"], scores.Select(s => s.Name));
         Assert.False(scores[1].Removable);
         Assert.True(double.IsNaN(scores[1].LossIncrease));
 

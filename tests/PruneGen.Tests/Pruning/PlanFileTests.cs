@@ -90,7 +90,7 @@ public sealed class PlanFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData("\"groups\": [], \"extra\": 1 }", "extra", "unknown property 'extra'; the properties here are format, version, network, criterion, seed, groups, removedBlocks, summary.")]
+    [InlineData("\"groups\": [], \"extra\": 1 }", "extra", "unknown property 'extra'; the properties here are format, version, network, criterion, seed, groups, removedBlocks, removedLayers, summary.")]
     [InlineData("\"groups\": [ { \"name\": \"conv1\", \"channels\": 6, \"kept\": [0], \"keep\": [1] } ] }", "groups[0].keep", "unknown property 'keep'; the properties here are name, channels, kept.")]
     [InlineData("\"removedBlocks\": [] }", "groups", "the required property 'groups' is missing.")]
     [InlineData("\"groups\": [ { \"name\": \"conv1\", \"kept\": [0] } ] }", "groups[0].channels", "the required property 'channels' is missing.")]

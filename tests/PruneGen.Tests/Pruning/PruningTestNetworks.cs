@@ -102,3 +102,21 @@ public partial class PrGroupedDepthwise;
 [BatchNorm("bnf")]
 [Dense("logits", 2)]
 public partial class PrFlatBatchNorm;
+
+// Plain layers whose removal keeps shapes valid (depth pruning without residual blocks):
+// 2×6×6 → conv1 4@3 pad 1 → bn1 → relu1 (2 → 4: changes shape)
+// → conv2 4@3 pad 1 → bn2 → relu2 (removable: 4 → 4, reads a ReLU) → maxpool 2 (4×3×3)
+// → conv3 4@3 pad 1 (removable: no activation in its chain; tanh is not) → tanh
+// → conv4 4@1 → relu (4 → 4, but reads tanh: relu(x) ≠ x, so not removable)
+// → conv5 4@3 stride 2 pad 1 → relu (4×2×2: changes shape) → flatten 16
+// → fc1 16 → relu (removable: 16 → 16, reads a flattened ReLU) → logits 3.
+[Network(2, 6, 6)]
+[Conv2D("conv1", 4, 3, Padding = 1), BatchNorm("bn1"), ReLU]
+[Conv2D("conv2", 4, 3, Padding = 1), BatchNorm("bn2"), ReLU, MaxPool2D(2)]
+[Conv2D("conv3", 4, 3, Padding = 1), Tanh]
+[Conv2D("conv4", 4, 1), ReLU]
+[Conv2D("conv5", 4, 3, Stride = 2, Padding = 1), ReLU]
+[Flatten]
+[Dense("fc1", 16), ReLU]
+[Dense("logits", 3)]
+public partial class PrDeep;
