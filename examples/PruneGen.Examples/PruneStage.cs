@@ -107,7 +107,7 @@ internal static class PruneStage
                     Criterion = criterion,
                     Calibration = calibration,
                     Seed = (ulong)settings.Seed,
-                    Allocation = new AllocationOptions { Target = PruningTarget.MacsReduction(reduction), Global = settings.GlobalAllocation, MaxRatio = 0.9 },
+                    Allocation = new AllocationOptions { Target = PruningTarget.MacsReduction(reduction), Global = settings.GlobalAllocation, MaxRatio = 0.9, Multiple = settings.Multiple },
                 };
                 PruningPlan plan;
                 float pruned;

@@ -91,6 +91,11 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [DefaultValue("2")]
         public string MacsReductions { get; init; } = "2";
 
+        [CommandOption("--multiple <N>")]
+        [Description("Round every pruned width up to a multiple of N (e.g. 8 or 16, the SIMD width) so kernels run without ragged tails (default 1).")]
+        [DefaultValue(1)]
+        public int Multiple { get; init; } = 1;
+
         [CommandOption("--global")]
         [Description("Rank channels across layers (global allocation) instead of pruning every layer by the same ratio.")]
         public bool GlobalAllocation { get; init; }
@@ -137,6 +142,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             Epochs < 1 || Batch < 1 ? ValidationResult.Error("--epochs and --batch must be at least 1.")
             : LearningRate <= 0 ? ValidationResult.Error("--lr must be positive.")
             : Network.StartsWith("vgg-l1-", StringComparison.OrdinalIgnoreCase) && !NoPrune ? ValidationResult.Error($"{Network} is itself a pruned VGG (the from-scratch baseline); add --no-prune. To prune further, prune vgg to the smaller target: plans are relative to an unpruned network.")
+            : Multiple < 1 ? ValidationResult.Error("--multiple must be at least 1.")
             : RemoveLayers > 0 && Steps > 1 ? ValidationResult.Error("--remove-layers is one-shot: a removed layer's masked form is exact only at inference, so iterative steps (--steps) cannot fine-tune it on masks. Use --steps 1.")
             : ValidationResult.Success();
     }

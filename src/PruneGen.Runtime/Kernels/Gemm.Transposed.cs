@@ -70,7 +70,7 @@ public static unsafe partial class Gemm
     }
 
     // A is k×m row-major, so the A values of step p sit next to each other at a[p·lda + 0..7].
-    // Up to 8 rows × 2 vectors in 16 registers, as in NN4x2; `rows` (4 or 8) is constant per call site.
+    // Up to 8 rows × 2 vectors in 16 registers, as in NNx2; `rows` (4 or 8) is constant per call site.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TN4x2<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, int rows)
         where T : unmanaged, IVector<T>
@@ -134,7 +134,7 @@ public static unsafe partial class Gemm
         }
     }
 
-    // 8 rows × 1 vector, eight independent accumulators (see NN8x1).
+    // 8 rows × 1 vector, eight independent accumulators (see NNx1).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TN8x1<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
         where T : unmanaged, IVector<T>

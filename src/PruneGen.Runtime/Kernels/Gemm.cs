@@ -75,14 +75,18 @@ public static unsafe partial class Gemm
         for (; j + (2 * w) <= n; j += 2 * w)
         {
             var i = 0;
-            for (; i + 8 <= m; i += 8)
+            for (int rows; m - i >= 4; i += rows)
             {
-                NN4x2<T>(k, a + (i * lda), lda, b + j, ldb, c + (i * ldc) + j, ldc, accumulate, rows: 8);
-            }
-
-            for (; i + 4 <= m; i += 4)
-            {
-                NN4x2<T>(k, a + (i * lda), lda, b + j, ldb, c + (i * ldc) + j, ldc, accumulate, rows: 4);
+                rows = BlockRows(m - i);
+                float* ai = a + (i * lda), ci = c + (i * ldc) + j;
+                switch (rows)
+                {
+                    case 8: NNx2<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 8); break;
+                    case 7: NNx2<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 7); break;
+                    case 6: NNx2<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 6); break;
+                    case 5: NNx2<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 5); break;
+                    default: NNx2<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 4); break;
+                }
             }
 
             for (; i < m; i++)
@@ -94,9 +98,18 @@ public static unsafe partial class Gemm
         for (; j + w <= n; j += w)
         {
             var i = 0;
-            for (; i + 8 <= m; i += 8)
+            for (int rows; m - i >= 4; i += rows)
             {
-                NN8x1<T>(k, a + (i * lda), lda, b + j, ldb, c + (i * ldc) + j, ldc, accumulate);
+                rows = BlockRows(m - i);
+                float* ai = a + (i * lda), ci = c + (i * ldc) + j;
+                switch (rows)
+                {
+                    case 8: NNx1<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 8); break;
+                    case 7: NNx1<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 7); break;
+                    case 6: NNx1<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 6); break;
+                    case 5: NNx1<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 5); break;
+                    default: NNx1<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 4); break;
+                }
             }
 
             for (; i < m; i++)
@@ -112,12 +125,21 @@ public static unsafe partial class Gemm
         }
     }
 
-    // Up to 8 rows × 2 vectors of C kept in 16 registers; per step of k: 2 loads of B, one broadcast
+    /// <summary>
+    /// Rows of A in the next register block when <paramref name="left"/> (at least 4) remain: 8 while at least
+    /// 12 remain, then the rest in one block of 4–8 or, for 9–11, two blocks of 4–6. Every block keeps at
+    /// least 4 rows, so the rows left over by a pruned width (22 = 8 + 8 + 6, 45 = 8·4 + 8 + 5, 90 = 8·10 + 5 + 5)
+    /// run at the blocked rate instead of one row at a time, where a single row's two accumulators wait on
+    /// the FMA latency and its B loads are not shared.
+    /// </summary>
+    private static int BlockRows(int left) => left >= 12 ? 8 : left <= 8 ? left : left / 2;
+
+    // 4 to 8 rows × 2 vectors of C kept in up to 16 registers; per step of k: 2 loads of B, one broadcast
     // of A per row, 2 FMAs per row. Eight rows make each loaded B vector feed 8 FMAs, which keeps the
-    // FMA ports busy instead of waiting on loads (4 rows reached about half the throughput).
-    // `rows` is 4 or 8 and a constant at every call site, so the JIT drops the unused half.
+    // FMA ports busy instead of waiting on loads (4 rows reached about half the throughput of 8).
+    // `rows` is a constant at every call site, so the JIT drops the rows it does not use.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NN4x2<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, int rows)
+    private static void NNx2<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, int rows)
         where T : unmanaged, IVector<T>
     {
         var w = T.Count;
@@ -142,17 +164,29 @@ public static unsafe partial class Gemm
             x = T.Broadcast(a3[p]);
             c30 = T.MultiplyAdd(x, b0, c30);
             c31 = T.MultiplyAdd(x, b1, c31);
-            if (rows == 8)
+            if (rows > 4)
             {
                 x = T.Broadcast(a4[p]);
                 c40 = T.MultiplyAdd(x, b0, c40);
                 c41 = T.MultiplyAdd(x, b1, c41);
+            }
+
+            if (rows > 5)
+            {
                 x = T.Broadcast(a5[p]);
                 c50 = T.MultiplyAdd(x, b0, c50);
                 c51 = T.MultiplyAdd(x, b1, c51);
+            }
+
+            if (rows > 6)
+            {
                 x = T.Broadcast(a6[p]);
                 c60 = T.MultiplyAdd(x, b0, c60);
                 c61 = T.MultiplyAdd(x, b1, c61);
+            }
+
+            if (rows > 7)
+            {
                 x = T.Broadcast(a7[p]);
                 c70 = T.MultiplyAdd(x, b0, c70);
                 c71 = T.MultiplyAdd(x, b1, c71);
@@ -167,23 +201,35 @@ public static unsafe partial class Gemm
         Put(c + (2 * ldc) + w, c21, accumulate);
         Put(c + (3 * ldc), c30, accumulate);
         Put(c + (3 * ldc) + w, c31, accumulate);
-        if (rows == 8)
+        if (rows > 4)
         {
             Put(c + (4 * ldc), c40, accumulate);
             Put(c + (4 * ldc) + w, c41, accumulate);
+        }
+
+        if (rows > 5)
+        {
             Put(c + (5 * ldc), c50, accumulate);
             Put(c + (5 * ldc) + w, c51, accumulate);
+        }
+
+        if (rows > 6)
+        {
             Put(c + (6 * ldc), c60, accumulate);
             Put(c + (6 * ldc) + w, c61, accumulate);
+        }
+
+        if (rows > 7)
+        {
             Put(c + (7 * ldc), c70, accumulate);
             Put(c + (7 * ldc) + w, c71, accumulate);
         }
     }
 
-    // 8 rows × 1 vector: eight independent accumulators hide the FMA latency on narrow strips
-    // (the last columns of a layer, or a whole layer at 7×7) where a single row would stall on it.
+    // 4 to 8 rows × 1 vector: independent accumulators hide the FMA latency on narrow strips (the last
+    // columns of a layer, or a whole layer at 7×7) where a single row would stall on it. `rows` is a constant.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NN8x1<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    private static void NNx1<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, int rows)
         where T : unmanaged, IVector<T>
     {
         T c0 = T.Zero, c1 = T.Zero, c2 = T.Zero, c3 = T.Zero, c4 = T.Zero, c5 = T.Zero, c6 = T.Zero, c7 = T.Zero;
@@ -194,20 +240,50 @@ public static unsafe partial class Gemm
             c1 = T.MultiplyAdd(T.Broadcast(a[lda + p]), bp, c1);
             c2 = T.MultiplyAdd(T.Broadcast(a[(2 * lda) + p]), bp, c2);
             c3 = T.MultiplyAdd(T.Broadcast(a[(3 * lda) + p]), bp, c3);
-            c4 = T.MultiplyAdd(T.Broadcast(a[(4 * lda) + p]), bp, c4);
-            c5 = T.MultiplyAdd(T.Broadcast(a[(5 * lda) + p]), bp, c5);
-            c6 = T.MultiplyAdd(T.Broadcast(a[(6 * lda) + p]), bp, c6);
-            c7 = T.MultiplyAdd(T.Broadcast(a[(7 * lda) + p]), bp, c7);
+            if (rows > 4)
+            {
+                c4 = T.MultiplyAdd(T.Broadcast(a[(4 * lda) + p]), bp, c4);
+            }
+
+            if (rows > 5)
+            {
+                c5 = T.MultiplyAdd(T.Broadcast(a[(5 * lda) + p]), bp, c5);
+            }
+
+            if (rows > 6)
+            {
+                c6 = T.MultiplyAdd(T.Broadcast(a[(6 * lda) + p]), bp, c6);
+            }
+
+            if (rows > 7)
+            {
+                c7 = T.MultiplyAdd(T.Broadcast(a[(7 * lda) + p]), bp, c7);
+            }
         }
 
         Put(c, c0, accumulate);
         Put(c + ldc, c1, accumulate);
         Put(c + (2 * ldc), c2, accumulate);
         Put(c + (3 * ldc), c3, accumulate);
-        Put(c + (4 * ldc), c4, accumulate);
-        Put(c + (5 * ldc), c5, accumulate);
-        Put(c + (6 * ldc), c6, accumulate);
-        Put(c + (7 * ldc), c7, accumulate);
+        if (rows > 4)
+        {
+            Put(c + (4 * ldc), c4, accumulate);
+        }
+
+        if (rows > 5)
+        {
+            Put(c + (5 * ldc), c5, accumulate);
+        }
+
+        if (rows > 6)
+        {
+            Put(c + (6 * ldc), c6, accumulate);
+        }
+
+        if (rows > 7)
+        {
+            Put(c + (7 * ldc), c7, accumulate);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -77,6 +77,14 @@ public sealed record AllocationOptions
 
     /// <summary>Kept counts are rounded up to a multiple of this (e.g. the SIMD width 16), unless the group is smaller.</summary>
     public int Multiple { get; init; } = 1;
+
+    /// <summary>
+    /// Widths each named group may take (ascending; a group not named is rounded by <see cref="Multiple"/>): a kept
+    /// count is rounded up to the next listed width, or to the group's full width past the last. Measured fast
+    /// widths (<c>PruneGen.Compiler.LatencyStaircase</c>, <c>GroupStaircase.FastWidths</c>) make the allocation land
+    /// on the widths where the kernels are fast instead of blind multiples.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<int>> Widths { get; init; } = new Dictionary<string, IReadOnlyList<int>>();
 }
 
 /// <summary>Turns channel scores into a plan that meets a target.</summary>
@@ -160,7 +168,7 @@ public static class Allocator
             var entries = new List<PlanGroup>();
             foreach (var s in slots)
             {
-                var keep = s.Protected ? s.Ceiling : s.FixedRatio is { } r ? s.Clamp(RoundUp((int)Math.Round(s.Group.Channels * (1 - r)), options.Multiple, s.Group.Channels)) : keepOf(s);
+                var keep = s.Protected ? s.Ceiling : s.FixedRatio is { } r ? s.Clamp(RoundUp((int)Math.Round(s.Group.Channels * (1 - r)), options, s.Group)) : keepOf(s);
                 if (keep < s.Group.Channels)
                 {
                     entries.Add(new PlanGroup(s.Group.Name, s.Group.Channels, new EquatableArray<int>(s.Top(keep))));
@@ -170,8 +178,8 @@ public static class Allocator
             return new PruningPlan(PruningPlan.CurrentVersion, graph.Name, criterion, seed, new EquatableArray<PlanGroup>(entries.ToArray()), blocks, null) { RemovedLayers = layers };
         }
 
-        Func<Slot, int> uniform(double ratio) => s => s.Clamp(RoundUp((int)Math.Round(s.Group.Channels * (1 - ratio)), options.Multiple, s.Group.Channels));
-        Func<Slot, int> global(float threshold) => s => s.Clamp(RoundUp(s.Scores!.Count(v => v > threshold), options.Multiple, s.Group.Channels));
+        Func<Slot, int> uniform(double ratio) => s => s.Clamp(RoundUp((int)Math.Round(s.Group.Channels * (1 - ratio)), options, s.Group));
+        Func<Slot, int> global(float threshold) => s => s.Clamp(RoundUp(s.Scores!.Count(v => v > threshold), options, s.Group));
 
         var free = slots.Where(s => !s.Protected && s.FixedRatio is null).ToList();
         var all = free.SelectMany(s => s.Scores!).Where(float.IsFinite).OrderBy(v => v).ToArray();
@@ -202,7 +210,7 @@ public static class Allocator
                         removedPer[x.Slot]++;
                     }
 
-                    plan = Build(s => s.Clamp(RoundUp(s.Ceiling - removedPer[s], options.Multiple, s.Group.Channels)));
+                    plan = Build(s => s.Clamp(RoundUp(s.Ceiling - removedPer[s], options, s.Group)));
                     break;
                 }
 
@@ -298,8 +306,23 @@ public static class Allocator
         new(string.Create(CultureInfo.InvariantCulture,
             $"The target ({t}) cannot be reached: removing as much as the constraints allow (max ratio {options.MaxRatio:P0} per group, at least {options.MinChannels} channels, multiples of {options.Multiple}, protected groups kept) still leaves {(double)reachable / baseCost:P1}. Raise MaxRatio, unprotect groups or remove residual blocks."));
 
-    private static int RoundUp(int keep, int multiple, int channels)
+    private static int RoundUp(int keep, AllocationOptions options, ChannelGroup group)
     {
+        var channels = group.Channels;
+        if (options.Widths.TryGetValue(group.Name, out var widths))
+        {
+            foreach (var w in widths)
+            {
+                if (w >= keep)
+                {
+                    return Math.Min(w, channels);
+                }
+            }
+
+            return channels;
+        }
+
+        var multiple = options.Multiple;
         if (multiple > 1)
         {
             keep = (keep + multiple - 1) / multiple * multiple;

@@ -14,7 +14,8 @@ public unsafe class GemmTests
 {
     private const int Guard = 64;
 
-    private static readonly int[] Ms = [1, 3, 4, 5, 13];
+    // Every row blocking: single rows (1–3), one block of 4–8, two blocks for 9–11, eights then a rest (13, 22, 45).
+    private static readonly int[] Ms = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 22, 45];
     private static readonly int[] Ns = [1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 100];
     private static readonly int[] Ks = [1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 64, 65, 129];
 

@@ -55,6 +55,19 @@ public sealed class AllocatorTests
     }
 
     [Fact]
+    public void KeptCountsRoundUpToTheNextAllowedWidthOfTheirGroup()
+    {
+        var widths = new Dictionary<string, IReadOnlyList<int>> { ["conv1"] = [2, 5], ["fc1"] = [4, 6] };
+        var plan = Allocate(new PrVgg(), VggScores(), new AllocationOptions { Target = PruningTarget.ChannelRatio(0.5), Multiple = 3, Widths = widths });
+        Assert.Equal([0, 1, 2, 3, 4], Kept(plan, "conv1", 6)); // 3 → 5, the next listed width
+        Assert.Equal(6, Kept(plan, "conv2", 8).Length); // not listed: 4 → 6, the multiple
+        Assert.Equal(6, Kept(plan, "fc1", 10).Length); // 5 → 6
+
+        var past = Allocate(new PrVgg(), VggScores(), new AllocationOptions { Target = PruningTarget.ChannelRatio(0.2), Widths = widths });
+        Assert.Equal(10, Kept(past, "fc1", 10).Length); // 8 is past the last listed width: the group stays whole
+    }
+
+    [Fact]
     public void MinChannelsAndMaxRatioBoundWhatAGroupLoses()
     {
         var min = Allocate(new PrVgg(), VggScores(), new AllocationOptions { Target = PruningTarget.ChannelRatio(0.5), MinChannels = 5 });
