@@ -103,7 +103,8 @@ public sealed record LayerNode(
             }
 
             var patch = InputShape.Channels / Groups * Kernel * Kernel;
-            var groupOut = OutputShape.Channels / Groups;
+            // The transposed output and weight gradients have the group's output channels padded to whole vectors.
+            var groupOut = (OutputShape.Channels / Groups + Im2ColRowAlignment - 1) / Im2ColRowAlignment * Im2ColRowAlignment;
             // The training forward calls the same kernel as inference with this scratch, so it covers both.
             return System.Math.Max(Im2ColLength, (2 * patch * OutputShape.Spatial) + (OutputShape.Spatial * groupOut) + (Groups * patch * groupOut) + OutputShape.Channels);
         }

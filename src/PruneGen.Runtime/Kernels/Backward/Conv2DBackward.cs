@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using PruneGen.Model;
 
 namespace PruneGen.Kernels;
 
@@ -8,9 +9,18 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>
     /// Floats of scratch one thread of <see cref="Backward"/> needs: the unfolded input and its
     /// gradient, one sample's output gradient transposed, and the thread's own (transposed) weight and
-    /// bias gradients, which are summed once all threads are done.
+    /// bias gradients, which are summed once all threads are done. The transposed tensors have
+    /// <see cref="PaddedGroupOut"/> columns (as <c>LayerNode.BackwardScratchLength</c> counts them).
     /// </summary>
-    public static int BackwardScratchLength => Math.Max(ScratchLength, (2 * PatchLength * OutSpatial) + (OutSpatial * GroupOut) + (TShape.Groups * PatchLength * GroupOut) + TShape.OutChannels);
+    public static int BackwardScratchLength => Math.Max(ScratchLength, (2 * PatchLength * OutSpatial) + (OutSpatial * PaddedGroupOut) + (TShape.Groups * PatchLength * PaddedGroupOut) + TShape.OutChannels);
+
+    /// <summary>
+    /// Output channels of a group rounded up to whole 512-bit vectors: the weight gradient's product is
+    /// vectorized along the output channels, and a pruned width (22, 45, 90) would otherwise leave its last
+    /// columns to the one-lane kernel, 16 times slower. The padding columns of the transposed output gradient
+    /// are zero, so their products are zero and are never read back.
+    /// </summary>
+    private static int PaddedGroupOut => (GroupOut + LayerNode.Im2ColRowAlignment - 1) / LayerNode.Im2ColRowAlignment * LayerNode.Im2ColRowAlignment;
 
     [ThreadStatic]
     private static BackwardWork? t_backward;
@@ -39,19 +49,19 @@ public static unsafe partial class Conv2DKernel<TShape>
             WorkerPool.Run(work, parts);
 
             // Sum the threads' transposed weight gradients (and bias gradients) into the layer's.
-            var weights = TShape.Groups * PatchLength * GroupOut;
+            var weights = TShape.Groups * PatchLength * PaddedGroupOut;
             for (var part = 0; part < parts; part++)
             {
-                var dWeightT = ps + (part * stride) + (2 * PatchLength * OutSpatial) + (OutSpatial * GroupOut);
+                var dWeightT = ps + (part * stride) + (2 * PatchLength * OutSpatial) + (OutSpatial * PaddedGroupOut);
                 for (var g = 0; g < TShape.Groups; g++)
                 {
-                    var dwT = dWeightT + (g * PatchLength * GroupOut);
+                    var dwT = dWeightT + (g * PatchLength * PaddedGroupOut);
                     var dw = pdw + (g * GroupOut * PatchLength);
                     for (var o = 0; o < GroupOut; o++)
                     {
                         for (var q = 0; q < PatchLength; q++)
                         {
-                            dw[(o * PatchLength) + q] += dwT[(q * GroupOut) + o];
+                            dw[(o * PatchLength) + q] += dwT[(q * PaddedGroupOut) + o];
                         }
                     }
                 }
@@ -80,12 +90,14 @@ public static unsafe partial class Conv2DKernel<TShape>
             var cols = Scratch + (part * ScratchStride);
             var dcols = cols + (PatchLength * OutSpatial);
             var dOutT = dcols + (PatchLength * OutSpatial);
-            var dWeightT = dOutT + (OutSpatial * GroupOut);
-            var dBiasPart = dWeightT + (TShape.Groups * PatchLength * GroupOut);
+            var dWeightT = dOutT + (OutSpatial * PaddedGroupOut);
+            var dBiasPart = dWeightT + (TShape.Groups * PatchLength * PaddedGroupOut);
 
             // The weight gradient is accumulated transposed, dWᵀ[patch, out] += cols · dyᵀ, so that the
-            // product is vectorized along the output channels instead of along a short spatial axis.
-            new Span<float>(dWeightT, (TShape.Groups * PatchLength * GroupOut) + TShape.OutChannels).Clear();
+            // product is vectorized along the output channels instead of along a short spatial axis. The
+            // transposed output gradient's padding columns stay zero (Transpose writes only real channels).
+            new Span<float>(dOutT, OutSpatial * PaddedGroupOut).Clear();
+            new Span<float>(dWeightT, (TShape.Groups * PatchLength * PaddedGroupOut) + TShape.OutChannels).Clear();
             var (from, to) = (Batch * part / parts, Batch * (part + 1) / parts);
             for (var n = from; n < to; n++)
             {
@@ -94,7 +106,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                     var input = X + (n * TShape.InChannels * InSpatial) + (g * GroupIn * InSpatial);
                     var dOut = Dy + (n * TShape.OutChannels * OutSpatial) + (g * GroupOut * OutSpatial);
                     var w = W + (g * GroupOut * PatchLength);
-                    Transpose(dOut, GroupOut, OutSpatial, dOutT);
+                    Transpose(dOut, GroupOut, OutSpatial, dOutT, PaddedGroupOut);
 
                     // 1×1 stride 1: the "columns" are the input itself.
                     var patches = Direct ? input : cols;
@@ -103,7 +115,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                         Im2Col(input, cols, OutSpatial);
                     }
 
-                    Gemm.MultiplyNN(PatchLength, GroupOut, OutSpatial, patches, OutSpatial, dOutT, GroupOut, dWeightT + (g * PatchLength * GroupOut), GroupOut, accumulate: true);
+                    Gemm.MultiplyNN(PatchLength, PaddedGroupOut, OutSpatial, patches, OutSpatial, dOutT, PaddedGroupOut, dWeightT + (g * PatchLength * PaddedGroupOut), PaddedGroupOut, accumulate: true);
                     if (Dx == null)
                     {
                         continue;
@@ -130,14 +142,14 @@ public static unsafe partial class Conv2DKernel<TShape>
         }
     }
 
-    /// <summary>dst[c, r] = src[r, c] for a rows × cols source.</summary>
-    private static void Transpose(float* src, int rows, int cols, float* dst)
+    /// <summary>dst[c, r] = src[r, c] for a rows × cols source, rows of dst <paramref name="ldd"/> floats apart.</summary>
+    private static void Transpose(float* src, int rows, int cols, float* dst, int ldd)
     {
         for (var r = 0; r < rows; r++)
         {
             for (var c = 0; c < cols; c++)
             {
-                dst[(c * rows) + r] = src[(r * cols) + c];
+                dst[(c * ldd) + r] = src[(r * cols) + c];
             }
         }
     }
