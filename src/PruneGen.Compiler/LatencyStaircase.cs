@@ -57,8 +57,8 @@ public static class LatencyStaircase
     /// <param name="group">A prunable channel group of it.</param>
     /// <param name="widths">Widths between 1 and the group's channels.</param>
     /// <param name="batch">Batch size of the forward passes (64: stable medians; 1: latency-bound serving).</param>
-    /// <param name="samples">Samples per width (the median is reported); each sample times enough passes to last about 20 ms.</param>
-    /// <param name="warmUp">Forward passes run for this long before sampling, so the JIT has tiered the fresh class up (default 0.5 s).</param>
+    /// <param name="samples">Samples per round (each times enough passes to last about 20 ms); rounds repeat until two medians agree within 2 %.</param>
+    /// <param name="warmUp">Batch-1 forward passes (at least 100) run for this long before sampling, so the JIT has tiered the fresh class up (default 1 s).</param>
     /// <exception cref="ArgumentException">The group is unknown or unprunable, or a width is out of range.</exception>
     [RequiresDynamicCode("Compiles and loads an assembly at run time.")]
     [RequiresUnreferencedCode("Compiles and loads an assembly at run time.")]
@@ -92,7 +92,7 @@ public static class LatencyStaircase
                 : [new PlanGroup(group, channelGroup.Channels, new EquatableArray<int>(Enumerable.Range(0, width).ToArray()))]);
             var plan = new PruningPlan(PruningPlan.CurrentVersion, graph.Name, "staircase", 0, kept, EquatableArray<string>.Empty, null);
             var network = PrunedNetworkCompiler.Compile(baseNetwork, plan, $"{baseNetwork.Name}_{NetworkBuilder.ToIdentifier(group)}_{width}").Create();
-            points.Add(new WidthLatency(width, Median(network, batch, samples, warmUp ?? TimeSpan.FromSeconds(0.5))));
+            points.Add(new WidthLatency(width, Median(network, batch, samples, warmUp ?? TimeSpan.FromSeconds(1))));
         }
 
         return new GroupStaircase(group, channelGroup.Channels, batch, points);
@@ -102,29 +102,52 @@ public static class LatencyStaircase
     {
         var input = new float[batch * network.InputSize];
         var output = new float[batch * network.OutputSize];
+
+        // A fresh class runs its kernels' unoptimized first JIT tier until the runtime has counted enough calls
+        // and recompiled them, two to three times slower: warm up with many cheap batch-1 passes (the kernels
+        // are the same methods at every batch size) for the warm-up time, then time a few passes at the batch.
         var clock = Stopwatch.StartNew();
-        var passes = 0;
-        while (passes < 3 || clock.Elapsed < warmUp)
+        for (var calls = 0; calls < 100 || clock.Elapsed < warmUp; calls++)
+        {
+            network.Forward(input.AsSpan(0, network.InputSize), output.AsSpan(0, network.OutputSize), 1);
+        }
+
+        clock.Restart();
+        const int Probe = 3;
+        for (var r = 0; r < Probe; r++)
         {
             network.Forward(input, output, batch);
-            passes++;
         }
 
-        // Passes per sample: about 20 ms worth, from the warm-up's rate.
-        var runs = Math.Max(1, (int)(passes * 20 / Math.Max(clock.Elapsed.TotalMilliseconds, 1)));
+        // Passes per sample: about 20 ms worth. Rounds of samples repeat until two medians in a row agree within
+        // 2 % (at most 10 rounds): tier-1 compilation of a large class finishes in the background, on a core the
+        // measurement shares, and a median taken while it runs is not the network's latency.
+        var runs = Math.Max(1, (int)(Probe * 20 / Math.Max(clock.Elapsed.TotalMilliseconds, 0.001)));
         var times = new double[samples];
-        for (var s = 0; s < samples; s++)
+        var previous = double.NaN;
+        for (var round = 0; round < 10; round++)
         {
-            clock.Restart();
-            for (var r = 0; r < runs; r++)
+            for (var s = 0; s < samples; s++)
             {
-                network.Forward(input, output, batch);
+                clock.Restart();
+                for (var r = 0; r < runs; r++)
+                {
+                    network.Forward(input, output, batch);
+                }
+
+                times[s] = clock.Elapsed.TotalMilliseconds / runs;
             }
 
-            times[s] = clock.Elapsed.TotalMilliseconds / runs;
+            Array.Sort(times);
+            var median = times[samples / 2];
+            if (Math.Abs(median - previous) <= 0.02 * median)
+            {
+                return Math.Min(median, previous);
+            }
+
+            previous = median;
         }
 
-        Array.Sort(times);
-        return times[samples / 2];
+        return previous;
     }
 }

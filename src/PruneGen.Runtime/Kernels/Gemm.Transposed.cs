@@ -35,12 +35,12 @@ public static unsafe partial class Gemm
             var i = 0;
             for (; i + 8 <= m; i += 8)
             {
-                TN4x2<T>(k, a + i, lda, b + j, ldb, c + (i * ldc) + j, ldc, accumulate, rows: 8);
+                TNx2<T, Rows8>(k, a + i, lda, b + j, ldb, c + (i * ldc) + j, ldc, accumulate);
             }
 
             for (; i + 4 <= m; i += 4)
             {
-                TN4x2<T>(k, a + i, lda, b + j, ldb, c + (i * ldc) + j, ldc, accumulate, rows: 4);
+                TNx2<T, Rows4>(k, a + i, lda, b + j, ldb, c + (i * ldc) + j, ldc, accumulate);
             }
 
             for (; i < m; i++)
@@ -70,11 +70,12 @@ public static unsafe partial class Gemm
     }
 
     // A is k×m row-major, so the A values of step p sit next to each other at a[p·lda + 0..7].
-    // Up to 8 rows × 2 vectors in 16 registers, as in NNx2; `rows` (4 or 8) is constant per call site.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TN4x2<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, int rows)
+    // Up to 8 rows × 2 vectors in 16 registers, as in NNx2; the row count (4 or 8) is a type, as there.
+    private static void TNx2<T, R>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
         where T : unmanaged, IVector<T>
+        where R : struct, IRowCount
     {
+        var rows = R.Value;
         var w = T.Count;
         T c00 = T.Zero, c01 = T.Zero, c10 = T.Zero, c11 = T.Zero, c20 = T.Zero, c21 = T.Zero, c30 = T.Zero, c31 = T.Zero;
         T c40 = T.Zero, c41 = T.Zero, c50 = T.Zero, c51 = T.Zero, c60 = T.Zero, c61 = T.Zero, c70 = T.Zero, c71 = T.Zero;

@@ -81,11 +81,11 @@ public static unsafe partial class Gemm
                 float* ai = a + (i * lda), ci = c + (i * ldc) + j;
                 switch (rows)
                 {
-                    case 8: NNx2<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 8); break;
-                    case 7: NNx2<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 7); break;
-                    case 6: NNx2<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 6); break;
-                    case 5: NNx2<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 5); break;
-                    default: NNx2<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 4); break;
+                    case 8: NNx2<T, Rows8>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
+                    case 7: NNx2<T, Rows7>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
+                    case 6: NNx2<T, Rows6>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
+                    case 5: NNx2<T, Rows5>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
+                    default: NNx2<T, Rows4>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
                 }
             }
 
@@ -104,11 +104,11 @@ public static unsafe partial class Gemm
                 float* ai = a + (i * lda), ci = c + (i * ldc) + j;
                 switch (rows)
                 {
-                    case 8: NNx1<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 8); break;
-                    case 7: NNx1<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 7); break;
-                    case 6: NNx1<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 6); break;
-                    case 5: NNx1<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 5); break;
-                    default: NNx1<T>(k, ai, lda, b + j, ldb, ci, ldc, accumulate, rows: 4); break;
+                    case 8: NNx1<T, Rows8>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
+                    case 7: NNx1<T, Rows7>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
+                    case 6: NNx1<T, Rows6>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
+                    case 5: NNx1<T, Rows5>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
+                    default: NNx1<T, Rows4>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
                 }
             }
 
@@ -134,14 +134,50 @@ public static unsafe partial class Gemm
     /// </summary>
     private static int BlockRows(int left) => left >= 12 ? 8 : left <= 8 ? left : left / 2;
 
+    /// <summary>A row count as a type, so a kernel generic over it is compiled once per count with the count constant.</summary>
+    internal interface IRowCount
+    {
+        /// <summary>The rows.</summary>
+        static abstract int Value { get; }
+    }
+
+    private readonly struct Rows4 : IRowCount
+    {
+        public static int Value => 4;
+    }
+
+    private readonly struct Rows5 : IRowCount
+    {
+        public static int Value => 5;
+    }
+
+    private readonly struct Rows6 : IRowCount
+    {
+        public static int Value => 6;
+    }
+
+    private readonly struct Rows7 : IRowCount
+    {
+        public static int Value => 7;
+    }
+
+    private readonly struct Rows8 : IRowCount
+    {
+        public static int Value => 8;
+    }
+
     // 4 to 8 rows × 2 vectors of C kept in up to 16 registers; per step of k: 2 loads of B, one broadcast
     // of A per row, 2 FMAs per row. Eight rows make each loaded B vector feed 8 FMAs, which keeps the
     // FMA ports busy instead of waiting on loads (4 rows reached about half the throughput of 8).
-    // `rows` is a constant at every call site, so the JIT drops the rows it does not use.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NNx2<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, int rows)
+    // The row count is a type (R), so every count is its own compiled method with the unused rows gone.
+    // It used to be an argument made constant by inlining: once the JIT's inlining budget ran out, the
+    // 4-row call stayed a call, the row tests ran inside the loop and the 16 accumulators spilled — a
+    // product whose rows needed a 4-row block (m = 20, 25, 28, …) ran 5× slower.
+    private static void NNx2<T, R>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
         where T : unmanaged, IVector<T>
+        where R : struct, IRowCount
     {
+        var rows = R.Value;
         var w = T.Count;
         T c00 = T.Zero, c01 = T.Zero, c10 = T.Zero, c11 = T.Zero, c20 = T.Zero, c21 = T.Zero, c30 = T.Zero, c31 = T.Zero;
         T c40 = T.Zero, c41 = T.Zero, c50 = T.Zero, c51 = T.Zero, c60 = T.Zero, c61 = T.Zero, c70 = T.Zero, c71 = T.Zero;
@@ -227,11 +263,12 @@ public static unsafe partial class Gemm
     }
 
     // 4 to 8 rows × 1 vector: independent accumulators hide the FMA latency on narrow strips (the last
-    // columns of a layer, or a whole layer at 7×7) where a single row would stall on it. `rows` is a constant.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NNx1<T>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, int rows)
+    // columns of a layer, or a whole layer at 7×7) where a single row would stall on it. Rows as in NNx2.
+    private static void NNx1<T, R>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
         where T : unmanaged, IVector<T>
+        where R : struct, IRowCount
     {
+        var rows = R.Value;
         T c0 = T.Zero, c1 = T.Zero, c2 = T.Zero, c3 = T.Zero, c4 = T.Zero, c5 = T.Zero, c6 = T.Zero, c7 = T.Zero;
         for (var p = 0; p < k; p++)
         {
