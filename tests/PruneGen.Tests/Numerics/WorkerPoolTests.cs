@@ -1,0 +1,68 @@
+using PruneGen.Kernels;
+
+namespace PruneGen.Tests.Numerics;
+
+/// <summary>
+/// <see cref="WorkerPool"/>'s handoff: every part of every call runs exactly once, back to back, after a pause,
+/// and when a call has fewer parts than there are workers; a failing part is rethrown and the pool keeps working.
+/// </summary>
+public sealed class WorkerPoolTests
+{
+    private sealed class Counting : IParallelWork
+    {
+        public int[] Runs { get; } = new int[64];
+
+        public void Execute(int part, int parts) => Interlocked.Increment(ref Runs[part]);
+    }
+
+    [Fact]
+    public void EveryPartRunsOnce_BackToBack_AfterASleep_AndWithFewerParts()
+    {
+        var work = new Counting();
+        var workers = WorkerPool.Workers;
+        var expected = new int[64];
+        for (var call = 0; call < 3000; call++)
+        {
+            var parts = 1 + (call % workers);
+            WorkerPool.Run(work, parts);
+            for (var p = 0; p < parts; p++)
+            {
+                expected[p]++;
+            }
+
+            // Now and then pause, so the workers are blocked when the next call comes.
+            if (call % 500 == 499)
+            {
+                Thread.Sleep(5);
+            }
+        }
+
+        Assert.Equal(expected, work.Runs);
+    }
+
+    [Fact]
+    public void AFailingPartIsRethrown_AndThePoolKeepsWorking()
+    {
+        var failing = new Failing();
+        if (WorkerPool.Workers > 1)
+        {
+            var e = Assert.Throws<AggregateException>(() => WorkerPool.Run(failing, WorkerPool.Workers));
+            Assert.IsType<InvalidOperationException>(e.InnerException);
+        }
+
+        var work = new Counting();
+        WorkerPool.Run(work, WorkerPool.Workers);
+        Assert.All(work.Runs.Take(WorkerPool.Workers), r => Assert.Equal(1, r));
+    }
+
+    private sealed class Failing : IParallelWork
+    {
+        public void Execute(int part, int parts)
+        {
+            if (part == parts - 1)
+            {
+                throw new InvalidOperationException("part failed");
+            }
+        }
+    }
+}
