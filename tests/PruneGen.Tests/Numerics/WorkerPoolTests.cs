@@ -43,12 +43,10 @@ public sealed class WorkerPoolTests
     [Fact]
     public void AFailingPartIsRethrown_AndThePoolKeepsWorking()
     {
-        var failing = new Failing();
-        if (WorkerPool.Workers > 1)
-        {
-            var e = Assert.Throws<AggregateException>(() => WorkerPool.Run(failing, WorkerPool.Workers));
-            Assert.IsType<InvalidOperationException>(e.InnerException);
-        }
+        // On a worker thread the failure comes back wrapped; when another test holds the pool, the parts run on
+        // this thread and it comes back as it is.
+        var e = Assert.ThrowsAny<Exception>(() => WorkerPool.Run(new Failing(), WorkerPool.Workers));
+        Assert.IsType<InvalidOperationException>(e is AggregateException a ? a.InnerException : e);
 
         var work = new Counting();
         WorkerPool.Run(work, WorkerPool.Workers);
