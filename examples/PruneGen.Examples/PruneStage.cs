@@ -67,34 +67,23 @@ internal static class PruneStage
         var reductions = settings.MacsReductions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var teacher = settings.Distill ? Clone(settings.Network, trained) : null;
-        IReadOnlyList<string> removedBlocks = [];
-        IReadOnlyList<string> removedLayers = [];
 
-        if (settings.RemoveBlocks > 0)
+        // Depth pruning: score every residual block or plain layer, print why the others cannot go, remove the weakest.
+        IReadOnlyList<string> RemoveWeakest(string kind, IReadOnlyList<DepthScore> scores, int count)
         {
-            var scores = BlockPruning.Score(network, calibration);
-            foreach (var b in scores)
+            foreach (var d in scores)
             {
-                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  block {b.Name}: influence {b.Influence:F4}, loss increase when removed {b.LossIncrease:F4}{(b.Removable ? string.Empty : " (not removable: " + b.UnremovableReason + ")")}");
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  {kind} {d.Name}: influence {d.Influence:F4}, loss increase when removed {d.LossIncrease:F4}{(d.Removable ? string.Empty : " (not removable: " + d.UnremovableReason + ")")}");
             }
 
             var by = settings.BlockCriterion.Equals("loss", StringComparison.OrdinalIgnoreCase) ? BlockCriterion.LossIncrease : BlockCriterion.Influence;
-            removedBlocks = BlockPruning.Select(scores, settings.RemoveBlocks, by);
-            AnsiConsole.MarkupLineInterpolated($"Removing residual blocks: {string.Join(", ", removedBlocks)}");
+            var removed = BlockPruning.Select(scores, count, by);
+            AnsiConsole.MarkupLineInterpolated($"Removing {kind}s: {string.Join(", ", removed)}");
+            return removed;
         }
 
-        if (settings.RemoveLayers > 0)
-        {
-            var scores = BlockPruning.ScoreLayers(network, calibration);
-            foreach (var l in scores)
-            {
-                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"  layer {l.Name}: influence {l.Influence:F4}, loss increase when removed {l.LossIncrease:F4}{(l.Removable ? string.Empty : " (not removable: " + l.UnremovableReason + ")")}");
-            }
-
-            var by = settings.BlockCriterion.Equals("loss", StringComparison.OrdinalIgnoreCase) ? BlockCriterion.LossIncrease : BlockCriterion.Influence;
-            removedLayers = BlockPruning.Select(scores, settings.RemoveLayers, by);
-            AnsiConsole.MarkupLineInterpolated($"Removing layers: {string.Join(", ", removedLayers)}");
-        }
+        var removedBlocks = settings.RemoveBlocks > 0 ? RemoveWeakest("block", BlockPruning.Score(network, calibration), settings.RemoveBlocks) : [];
+        var removedLayers = settings.RemoveLayers > 0 ? RemoveWeakest("layer", BlockPruning.ScoreLayers(network, calibration), settings.RemoveLayers) : [];
 
         foreach (var reduction in reductions)
         {
