@@ -31,13 +31,12 @@ public class AllocationTests
         var input = Numerics.RandomInput(batch * net.InputSize, seed: 4);
         var output = new float[batch * net.OutputSize];
 
-        // Warm up past tiered compilation (methods are promoted after 30 calls): the runtime's own
-        // tier-up bookkeeping may allocate on the calling thread once, which is not per-call cost.
-        for (var i = 0; i < 40; i++)
+        // Warm up past the workspaces and tiered compilation (see WarmUpUntilAllocationFree).
+        Numerics.WarmUpUntilAllocationFree(() =>
         {
             net.Forward(input, output, batch);
             net.Forward(input, output, 1);
-        }
+        });
 
         var before = GC.GetAllocatedBytesForCurrentThread();
         net.Forward(input, output, batch);

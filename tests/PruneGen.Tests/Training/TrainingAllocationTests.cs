@@ -55,9 +55,8 @@ public class TrainingAllocationTests
             o.Update(1e-3f);
         }
 
-        // Warm-up: workspaces, per-thread kernel work objects, optimizer state.
-        Step();
-        Step();
+        // Warm-up: workspaces, per-thread kernel work objects, optimizer state, tiered compilation.
+        Numerics.Numerics.WarmUpUntilAllocationFree(Step);
 
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 3; i++)
