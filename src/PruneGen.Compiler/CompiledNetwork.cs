@@ -27,7 +27,7 @@ public sealed class CompiledNetwork
         Source = source;
         _image = image;
         CompileTime = compileTime;
-        Graph = type.GetProperty("Graph", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as NetworkGraph
+        Graph = PrunedNetworkCompiler.StaticGraph(type)
             ?? throw new InvalidOperationException($"The compiled class '{type.FullName}' has no static Graph property; the generator and PruneGen.Compiler do not match.");
     }
 

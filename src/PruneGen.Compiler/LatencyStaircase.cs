@@ -68,7 +68,7 @@ public static class LatencyStaircase
         ArgumentNullException.ThrowIfNull(widths);
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(samples, 1);
-        var graph = (baseNetwork.GetProperty("Graph")?.GetValue(null) as NetworkGraph)
+        var graph = PrunedNetworkCompiler.StaticGraph(baseNetwork)
             ?? throw new ArgumentException($"'{baseNetwork.FullName}' is not a generated [Network] class (it has no static Graph).", nameof(baseNetwork));
         var channelGroup = ChannelGroups.Analyze(graph).Find(group);
         if (channelGroup is not { Prunable: true })

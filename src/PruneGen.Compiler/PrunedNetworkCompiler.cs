@@ -13,6 +13,7 @@ using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Text;
+using PruneGen.Model;
 using PruneGen.Model.Pruning;
 using PruneGen.Pruning;
 using NetworkGenerator = generator::PruneGen.Generators.NetworkGenerator;
@@ -150,6 +151,11 @@ public static class PrunedNetworkCompiler
 
             """;
     }
+
+    /// <summary>The static <c>Graph</c> every generated network class carries, or null when <paramref name="type"/> has none.</summary>
+    [RequiresUnreferencedCode(AotMessage)]
+    internal static NetworkGraph? StaticGraph(Type type) =>
+        type.GetProperty("Graph", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as NetworkGraph;
 
     private static void CheckBase(Type baseNetwork)
     {
