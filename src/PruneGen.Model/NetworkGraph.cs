@@ -77,9 +77,17 @@ public sealed record LayerNode(
             var spatial = OutputShape.Spatial;
             var padded = (spatial + Im2ColRowAlignment - 1) / Im2ColRowAlignment * Im2ColRowAlignment;
             var patch = InputShape.Channels / Groups * Kernel * Kernel;
-            return (patch * padded) + (padded != spatial ? OutputShape.Channels / Groups * padded : 0);
+            return (patch * padded) + (padded != spatial ? OutputShape.Channels / Groups * padded : 0) + PaddedInputLength;
         }
     }
+
+    /// <summary>
+    /// Floats of one group's input with its zero border, which a stride-1 convolution's im2col copies whole output rows
+    /// from (no edge tests per row), plus 8 floats of slack for its vector copies; 0 for other layers.
+    /// </summary>
+    public int PaddedInputLength => Kind != LayerKind.Conv2D || Stride != 1 || (Kernel == 1 && Padding == 0)
+        ? 0
+        : (InputShape.Channels / Groups * (InputShape.Height + (2 * Padding)) * (InputShape.Width + (2 * Padding))) + 8;
 
     /// <summary>
     /// Columns of an im2col row are padded (with zeros) to a multiple of this: one 512-bit vector, so the
@@ -106,7 +114,7 @@ public sealed record LayerNode(
             // The transposed output and weight gradients have the group's output channels padded to whole vectors.
             var groupOut = (OutputShape.Channels / Groups + Im2ColRowAlignment - 1) / Im2ColRowAlignment * Im2ColRowAlignment;
             // The training forward calls the same kernel as inference with this scratch, so it covers both.
-            return System.Math.Max(Im2ColLength, (2 * patch * OutputShape.Spatial) + (OutputShape.Spatial * groupOut) + (Groups * patch * groupOut) + OutputShape.Channels);
+            return System.Math.Max(Im2ColLength, (2 * patch * OutputShape.Spatial) + (OutputShape.Spatial * groupOut) + (Groups * patch * groupOut) + OutputShape.Channels + PaddedInputLength);
         }
     }
 

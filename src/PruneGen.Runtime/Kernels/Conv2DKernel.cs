@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using PruneGen.Model;
 
 namespace PruneGen.Kernels;
@@ -47,8 +49,19 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>Whether the product lands in a padded scratch block first (the epilogue copies the real columns out).</summary>
     private static bool Padded => !Direct && PaddedSpatial != OutSpatial;
 
-    /// <summary>Floats of scratch one thread needs (matches <see cref="LayerNode.Im2ColLength"/>): the padded columns and, if padded, one group's padded product.</summary>
-    public static int ScratchLength => Direct ? 0 : (PatchLength * PaddedSpatial) + (Padded ? GroupOut * PaddedSpatial : 0);
+    /// <summary>
+    /// Floats of scratch one thread needs (matches <see cref="LayerNode.Im2ColLength"/>): the padded columns, one group's
+    /// padded product if the columns are padded, and the zero-bordered input of a stride-1 layer.
+    /// </summary>
+    public static int ScratchLength => Direct ? 0 : (PatchLength * PaddedSpatial) + (Padded ? GroupOut * PaddedSpatial : 0) + PaddedInputLength;
+
+    /// <summary>Rows and columns of one input plane with its zero border.</summary>
+    private static int BorderedHeight => TShape.InHeight + (2 * TShape.Padding);
+
+    private static int BorderedWidth => TShape.InWidth + (2 * TShape.Padding);
+
+    /// <summary>Floats of the zero-bordered input of one group, stride-1 layers only (matches <see cref="LayerNode.PaddedInputLength"/>).</summary>
+    private static int PaddedInputLength => Direct || TShape.Stride != 1 ? 0 : (GroupIn * BorderedHeight * BorderedWidth) + 8;
 
     [ThreadStatic]
     private static ForwardWork? t_forward;
@@ -140,6 +153,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         {
             var cols = Scratch + (part * ScratchStride);
             var product = cols + (PatchLength * PaddedSpatial);
+            var bordered = product + (Padded ? GroupOut * PaddedSpatial : 0);
             var (from, to) = (Batch * part / parts, Batch * (part + 1) / parts);
             for (var n = from; n < to; n++)
             {
@@ -147,7 +161,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                 {
                     if (!Direct)
                     {
-                        Im2Col(X + (((n * TShape.InChannels) + (g * GroupIn)) * InSpatial), cols, PaddedSpatial);
+                        Im2Col(X + (((n * TShape.InChannels) + (g * GroupIn)) * InSpatial), cols, PaddedSpatial, bordered);
                     }
 
                     Group(this, n, g, cols, product);
@@ -159,13 +173,43 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>
     /// Unfolds one sample's group into columns: row (c, kh, kw), column (oh, ow); out-of-image taps are 0.
     /// Rows are <paramref name="rowStride"/> floats apart; the columns past the output positions are zeroed.
+    /// A stride-1 layer first copies the group's input into <paramref name="bordered"/> with its zero border
+    /// (<see cref="PaddedInputLength"/> floats), so each output row is one run of a bordered row, copied without
+    /// edge tests.
     /// </summary>
-    private static void Im2Col(float* input, float* cols, int rowStride)
+    private static void Im2Col(float* input, float* cols, int rowStride, float* bordered)
     {
         int k = TShape.Kernel, s = TShape.Stride, pad = TShape.Padding, h = TShape.InHeight, wd = TShape.InWidth;
         int oh = TShape.OutHeight, ow = TShape.OutWidth;
         var tail = rowStride - (oh * ow);
         var row = cols;
+        var colsEnd = cols + (PatchLength * rowStride);
+        if (s == 1)
+        {
+            int bh = BorderedHeight, bw = BorderedWidth;
+            var borderedEnd = bordered + PaddedInputLength;
+            Border(input, bordered, borderedEnd);
+            for (var c = 0; c < GroupIn; c++)
+            {
+                for (var kh = 0; kh < k; kh++)
+                {
+                    for (var kw = 0; kw < k; kw++)
+                    {
+                        var src = bordered + (((c * bh) + kh) * bw) + kw;
+                        for (var y = 0; y < oh; y++)
+                        {
+                            CopyRun(src + (y * bw), row + (y * ow), ow, borderedEnd, colsEnd);
+                        }
+
+                        new Span<float>(row + (oh * ow), tail).Clear();
+                        row += rowStride;
+                    }
+                }
+            }
+
+            return;
+        }
+
         for (var c = 0; c < GroupIn; c++)
         {
             var plane = input + (c * h * wd);
@@ -184,21 +228,6 @@ public static unsafe partial class Conv2DKernel<TShape>
                         }
 
                         var src = plane + (iy * wd);
-                        if (s == 1)
-                        {
-                            // Stride 1: the row is a contiguous run of the input, zero-padded at the edges.
-                            var x0 = Math.Min(ow, Math.Max(0, pad - kw));
-                            var x1 = Math.Max(x0, Math.Min(ow, wd + pad - kw));
-                            new Span<float>(dst, x0).Clear();
-                            if (x1 > x0)
-                            {
-                                new ReadOnlySpan<float>(src + x0 - pad + kw, x1 - x0).CopyTo(new Span<float>(dst + x0, x1 - x0));
-                            }
-
-                            new Span<float>(dst + x1, ow - x1).Clear();
-                            continue;
-                        }
-
                         for (var x = 0; x < ow; x++)
                         {
                             var ix = (x * s) - pad + kw;
@@ -206,14 +235,68 @@ public static unsafe partial class Conv2DKernel<TShape>
                         }
                     }
 
-                    if (tail > 0)
-                    {
-                        new Span<float>(row + (oh * ow), tail).Clear();
-                    }
-
+                    new Span<float>(row + (oh * ow), tail).Clear();
                     row += rowStride;
                 }
             }
+        }
+    }
+
+    /// <summary>Copies the group's input planes into <paramref name="bordered"/>, each inside a zero border of the padding's width.</summary>
+    private static void Border(float* input, float* bordered, float* borderedEnd)
+    {
+        int pad = TShape.Padding, h = TShape.InHeight, wd = TShape.InWidth, bh = BorderedHeight, bw = BorderedWidth;
+        for (var c = 0; c < GroupIn; c++)
+        {
+            var plane = bordered + (c * bh * bw);
+            new Span<float>(plane, pad * bw).Clear();
+            for (var y = 0; y < h; y++)
+            {
+                var dst = plane + ((y + pad) * bw);
+                new Span<float>(dst, pad).Clear();
+
+                // The run may overshoot into the right border and the next row's left border: both are zeroed after it.
+                CopyRun(input + (((c * h) + y) * wd), dst + pad, wd, input + (GroupIn * h * wd), borderedEnd);
+                new Span<float>(dst + pad + wd, pad).Clear();
+            }
+
+            new Span<float>(plane + ((pad + h) * bw), pad * bw).Clear();
+        }
+
+        // The slack after the last plane, read (never used) by the last rows' vector copies.
+        new Span<float>(bordered + (GroupIn * bh * bw), 8).Clear();
+    }
+
+    /// <summary>
+    /// Copies <paramref name="count"/> floats in whole 256-bit vectors, reading and writing up to 7 floats past the run
+    /// where that stays before <paramref name="srcEnd"/> and <paramref name="dstEnd"/>. Im2col copies thousands of
+    /// runs of 7–28 floats per sample, and a span copy per run cost about a quarter of a 3×3 layer's time (55 µs of
+    /// 220 µs per sample for 128 channels at 7×7). What the overshoot writes is written again after it: the rest of
+    /// the run (its zero padding), the next run or row, or the zeroed tail of the row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRun(float* src, float* dst, int count, float* srcEnd, float* dstEnd)
+    {
+        var vectors = (count + 7) & ~7;
+        var i = 0;
+        if (src + vectors <= srcEnd && dst + vectors <= dstEnd)
+        {
+            for (; i < count; i += 8)
+            {
+                Vector256.Store(Vector256.Load(src + i), dst + i);
+            }
+
+            return;
+        }
+
+        for (; i + 8 <= count; i += 8)
+        {
+            Vector256.Store(Vector256.Load(src + i), dst + i);
+        }
+
+        for (; i < count; i++)
+        {
+            dst[i] = src[i];
         }
     }
 }

@@ -1,5 +1,7 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using PruneGen.Model;
 
 namespace PruneGen.Kernels;
@@ -9,10 +11,11 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>
     /// Floats of scratch one thread of <see cref="Backward"/> needs: the unfolded input and its
     /// gradient, one sample's output gradient transposed, and the thread's own (transposed) weight and
-    /// bias gradients, which are summed once all threads are done. The transposed tensors have
-    /// <see cref="PaddedGroupOut"/> columns (as <c>LayerNode.BackwardScratchLength</c> counts them).
+    /// bias gradients, which are summed once all threads are done, and the zero-bordered input im2col copies from.
+    /// The transposed tensors have <see cref="PaddedGroupOut"/> columns (as <c>LayerNode.BackwardScratchLength</c>
+    /// counts them).
     /// </summary>
-    public static int BackwardScratchLength => Math.Max(ScratchLength, (2 * PatchLength * OutSpatial) + (OutSpatial * PaddedGroupOut) + (TShape.Groups * PatchLength * PaddedGroupOut) + TShape.OutChannels);
+    public static int BackwardScratchLength => Math.Max(ScratchLength, (2 * PatchLength * OutSpatial) + (OutSpatial * PaddedGroupOut) + (TShape.Groups * PatchLength * PaddedGroupOut) + TShape.OutChannels + PaddedInputLength);
 
     /// <summary>
     /// Output channels of a group rounded up to whole 512-bit vectors: the weight gradient's product is
@@ -92,6 +95,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             var dOutT = dcols + (PatchLength * OutSpatial);
             var dWeightT = dOutT + (OutSpatial * PaddedGroupOut);
             var dBiasPart = dWeightT + (TShape.Groups * PatchLength * PaddedGroupOut);
+            var bordered = dBiasPart + TShape.OutChannels;
 
             // The weight gradient is accumulated transposed, dWᵀ[patch, out] += cols · dyᵀ, so that the
             // product is vectorized along the output channels instead of along a short spatial axis. The
@@ -112,7 +116,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                     var patches = Direct ? input : cols;
                     if (!Direct)
                     {
-                        Im2Col(input, cols, OutSpatial);
+                        Im2Col(input, cols, OutSpatial, bordered);
                     }
 
                     Gemm.MultiplyNN(PatchLength, PaddedGroupOut, OutSpatial, patches, OutSpatial, dOutT, PaddedGroupOut, dWeightT + (g * PatchLength * PaddedGroupOut), PaddedGroupOut, accumulate: true);
@@ -129,7 +133,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                     else
                     {
                         Gemm.MultiplyTN(PatchLength, OutSpatial, GroupOut, w, PatchLength, dOut, OutSpatial, dcols, OutSpatial, accumulate: false);
-                        Col2ImAdd(dcols, dInput);
+                        Col2ImAdd(dcols, dInput, bordered);
                     }
                 }
 
@@ -154,12 +158,49 @@ public static unsafe partial class Conv2DKernel<TShape>
         }
     }
 
-    /// <summary>The adjoint of <c>Im2Col</c>: adds each column entry back onto the input position it was copied from.</summary>
-    private static void Col2ImAdd(float* cols, float* dInput)
+    /// <summary>
+    /// The adjoint of <c>Im2Col</c>: adds each column entry back onto the input position it was copied from. A stride-1
+    /// layer adds whole output rows into the zero-bordered gradient <paramref name="bordered"/> (this thread's scratch,
+    /// so its vector adds may read and write back past a run), then adds the interior onto <paramref name="dInput"/>.
+    /// </summary>
+    private static void Col2ImAdd(float* cols, float* dInput, float* bordered)
     {
         int k = TShape.Kernel, s = TShape.Stride, pad = TShape.Padding, h = TShape.InHeight, wd = TShape.InWidth;
         int oh = TShape.OutHeight, ow = TShape.OutWidth;
         var row = cols;
+        if (s == 1)
+        {
+            int bh = BorderedHeight, bw = BorderedWidth;
+            new Span<float>(bordered, PaddedInputLength).Clear();
+            for (var c = 0; c < GroupIn; c++)
+            {
+                for (var kh = 0; kh < k; kh++)
+                {
+                    for (var kw = 0; kw < k; kw++)
+                    {
+                        var dst = bordered + (((c * bh) + kh) * bw) + kw;
+                        for (var y = 0; y < oh; y++)
+                        {
+                            AddRun(row + (y * ow), dst + (y * bw), ow);
+                        }
+
+                        row += oh * ow;
+                    }
+                }
+            }
+
+            for (var c = 0; c < GroupIn; c++)
+            {
+                for (var y = 0; y < h; y++)
+                {
+                    var target = new Span<float>(dInput + (((c * h) + y) * wd), wd);
+                    TensorPrimitives.Add(target, new ReadOnlySpan<float>(bordered + (((c * bh) + y + pad) * bw) + pad, wd), target);
+                }
+            }
+
+            return;
+        }
+
         for (var c = 0; c < GroupIn; c++)
         {
             var plane = dInput + (c * h * wd);
@@ -177,16 +218,6 @@ public static unsafe partial class Conv2DKernel<TShape>
 
                         var src = row + (y * ow);
                         var dst = plane + (iy * wd);
-                        if (s == 1)
-                        {
-                            // Stride 1: the in-image part of the row is one contiguous run (see Im2Col).
-                            var x0 = Math.Min(ow, Math.Max(0, pad - kw));
-                            var x1 = Math.Max(x0, Math.Min(ow, wd + pad - kw));
-                            var run = new Span<float>(dst + x0 - pad + kw, x1 - x0);
-                            TensorPrimitives.Add(run, new ReadOnlySpan<float>(src + x0, x1 - x0), run);
-                            continue;
-                        }
-
                         for (var x = 0; x < ow; x++)
                         {
                             var ix = (x * s) - pad + kw;
@@ -200,6 +231,27 @@ public static unsafe partial class Conv2DKernel<TShape>
                     row += oh * ow;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// <c>dst[i] += src[i]</c> for <paramref name="count"/> floats in whole 256-bit vectors: the last vector keeps the
+    /// lanes past the run as they were, so it reads up to 7 floats past both runs and writes those of dst back unchanged.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRun(float* src, float* dst, int count)
+    {
+        var i = 0;
+        for (; i + 8 <= count; i += 8)
+        {
+            Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
+        }
+
+        if (i < count)
+        {
+            var keep = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count - i)).AsSingle();
+            var d = Vector256.Load(dst + i);
+            Vector256.Store(Vector256.ConditionalSelect(keep, d + Vector256.Load(src + i), d), dst + i);
         }
     }
 }
