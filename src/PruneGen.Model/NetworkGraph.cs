@@ -75,11 +75,40 @@ public sealed record LayerNode(
             }
 
             var spatial = OutputShape.Spatial;
-            var padded = (spatial + Im2ColRowAlignment - 1) / Im2ColRowAlignment * Im2ColRowAlignment;
+            var padded = AlignColumns(SamplesPerProduct(spatial) * spatial);
             var patch = InputShape.Channels / Groups * Kernel * Kernel;
             return (patch * padded) + (padded != spatial ? OutputShape.Channels / Groups * padded : 0) + PaddedInputLength;
         }
     }
+
+    /// <summary>
+    /// How many samples' im2col columns one convolution product covers side by side, for an output of
+    /// <paramref name="outSpatial"/> positions: the fewest (at most 8) whose columns fill whole vectors of
+    /// <see cref="Im2ColRowAlignment"/> at least 15/16 full. A 7×7 output alone fills 49 of 64 lanes; four
+    /// samples fill 196 of 208.
+    /// </summary>
+    public static int SamplesPerProduct(int outSpatial)
+    {
+        var best = 1;
+        for (var samples = 1; samples <= 8; samples++)
+        {
+            var columns = samples * outSpatial;
+            if (AlignColumns(columns) * 15 <= columns * 16)
+            {
+                return samples;
+            }
+
+            if ((long)columns * AlignColumns(best * outSpatial) > (long)best * outSpatial * AlignColumns(columns))
+            {
+                best = samples;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary><paramref name="columns"/> rounded up to a multiple of <see cref="Im2ColRowAlignment"/>.</summary>
+    public static int AlignColumns(int columns) => (columns + Im2ColRowAlignment - 1) / Im2ColRowAlignment * Im2ColRowAlignment;
 
     /// <summary>
     /// Floats of one group's input with its zero border, which a stride-1 convolution's im2col copies whole output rows
@@ -112,7 +141,7 @@ public sealed record LayerNode(
 
             var patch = InputShape.Channels / Groups * Kernel * Kernel;
             // The transposed output and weight gradients have the group's output channels padded to whole vectors.
-            var groupOut = (OutputShape.Channels / Groups + Im2ColRowAlignment - 1) / Im2ColRowAlignment * Im2ColRowAlignment;
+            var groupOut = AlignColumns(OutputShape.Channels / Groups);
             // The training forward calls the same kernel as inference with this scratch, so it covers both.
             return System.Math.Max(Im2ColLength, (2 * patch * OutputShape.Spatial) + (OutputShape.Spatial * groupOut) + (Groups * patch * groupOut) + OutputShape.Channels + PaddedInputLength);
         }

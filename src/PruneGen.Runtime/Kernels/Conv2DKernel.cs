@@ -43,17 +43,20 @@ public static unsafe partial class Conv2DKernel<TShape>
 
     private static bool Direct => TShape.Kernel == 1 && TShape.Stride == 1 && TShape.Padding == 0;
 
-    /// <summary>Columns of one im2col row: the output positions rounded up to whole vectors.</summary>
-    private static int PaddedSpatial => (OutSpatial + LayerNode.Im2ColRowAlignment - 1) / LayerNode.Im2ColRowAlignment * LayerNode.Im2ColRowAlignment;
+    /// <summary>Samples whose columns one product covers side by side (see <see cref="LayerNode.SamplesPerProduct"/>).</summary>
+    private static readonly int Samples = Direct ? 1 : LayerNode.SamplesPerProduct(OutSpatial);
 
-    /// <summary>Whether the product lands in a padded scratch block first (the epilogue copies the real columns out).</summary>
-    private static bool Padded => !Direct && PaddedSpatial != OutSpatial;
+    /// <summary>Columns of one im2col row: the output positions of <see cref="Samples"/> samples, rounded up to whole vectors.</summary>
+    private static int Columns => LayerNode.AlignColumns(Samples * OutSpatial);
+
+    /// <summary>Whether the product lands in a scratch block first (the epilogue copies each sample's columns out).</summary>
+    private static bool Padded => !Direct && Columns != OutSpatial;
 
     /// <summary>
-    /// Floats of scratch one thread needs (matches <see cref="LayerNode.Im2ColLength"/>): the padded columns, one group's
-    /// padded product if the columns are padded, and the zero-bordered input of a stride-1 layer.
+    /// Floats of scratch one thread needs (matches <see cref="LayerNode.Im2ColLength"/>): the columns, one group's product
+    /// if it does not fit the output as it is, and the zero-bordered input of a stride-1 layer.
     /// </summary>
-    public static int ScratchLength => Direct ? 0 : (PatchLength * PaddedSpatial) + (Padded ? GroupOut * PaddedSpatial : 0) + PaddedInputLength;
+    public static int ScratchLength => Direct ? 0 : (PatchLength * Columns) + (Padded ? GroupOut * Columns : 0) + PaddedInputLength;
 
     /// <summary>Rows and columns of one input plane with its zero border.</summary>
     private static int BorderedHeight => TShape.InHeight + (2 * TShape.Padding);
@@ -105,16 +108,17 @@ public static unsafe partial class Conv2DKernel<TShape>
     }
 
     /// <summary>
-    /// Group <paramref name="g"/> of sample <paramref name="n"/>: the product from the unfolded input <paramref name="cols"/> (or the input itself
-    /// for a direct convolution), then the fused store.
+    /// Group <paramref name="g"/> of samples <paramref name="n"/> to <paramref name="n"/> + <paramref name="count"/> − 1: the
+    /// product from their unfolded inputs <paramref name="cols"/>, side by side (or from the input itself for a direct
+    /// convolution), then the fused store of each sample.
     /// </summary>
-    private static void Group(ForwardWork work, int n, int g, float* cols, float* product)
+    private static void Group(ForwardWork work, int n, int count, int g, float* cols, float* product)
     {
         var first = g * GroupOut;
         var output = work.Y + (((n * TShape.OutChannels) + first) * OutSpatial);
         var w = work.W + (first * PatchLength);
         var target = Padded ? product : output;
-        var stride = Padded ? PaddedSpatial : OutSpatial;
+        var stride = Padded ? Columns : OutSpatial;
         if (Direct)
         {
             var input = work.X + (((n * TShape.InChannels) + (g * GroupIn)) * InSpatial);
@@ -122,14 +126,18 @@ public static unsafe partial class Conv2DKernel<TShape>
         }
         else
         {
-            Gemm.MultiplyNN(GroupOut, PaddedSpatial, PatchLength, w, PatchLength, cols, PaddedSpatial, target, stride, accumulate: false);
+            Gemm.MultiplyNN(GroupOut, LayerNode.AlignColumns(count * OutSpatial), PatchLength, w, PatchLength, cols, Columns, target, stride, accumulate: false);
         }
 
-        var residual = work.Residual == null ? null : work.Residual + (((n * TShape.OutChannels) + first) * OutSpatial);
-        for (var r = 0; r < GroupOut; r++)
+        for (var s = 0; s < count; s++)
         {
-            var c = first + r;
-            Epilogue.Channel(target + (r * stride), output + (r * OutSpatial), residual == null ? null : residual + (r * OutSpatial), OutSpatial, work.ScaleData[c], work.ShiftData[c], work.Relu);
+            var sample = ((n + s) * TShape.OutChannels) + first;
+            var residual = work.Residual == null ? null : work.Residual + (sample * OutSpatial);
+            for (var r = 0; r < GroupOut; r++)
+            {
+                var c = first + r;
+                Epilogue.Channel(target + (r * stride) + (s * OutSpatial), work.Y + ((sample + r) * OutSpatial), residual == null ? null : residual + (r * OutSpatial), OutSpatial, work.ScaleData[c], work.ShiftData[c], work.Relu);
+            }
         }
     }
 
@@ -152,19 +160,22 @@ public static unsafe partial class Conv2DKernel<TShape>
         public void Execute(int part, int parts)
         {
             var cols = Scratch + (part * ScratchStride);
-            var product = cols + (PatchLength * PaddedSpatial);
-            var bordered = product + (Padded ? GroupOut * PaddedSpatial : 0);
+            var product = cols + (PatchLength * Columns);
+            var bordered = product + (Padded ? GroupOut * Columns : 0);
             var (from, to) = (Batch * part / parts, Batch * (part + 1) / parts);
-            for (var n = from; n < to; n++)
+            for (var n = from; n < to; n += Samples)
             {
+                var count = Math.Min(Samples, to - n);
                 for (var g = 0; g < TShape.Groups; g++)
                 {
-                    if (!Direct)
+                    for (var s = 0; s < count && !Direct; s++)
                     {
-                        Im2Col(X + (((n * TShape.InChannels) + (g * GroupIn)) * InSpatial), cols, PaddedSpatial, bordered);
+                        // Each sample's columns follow the previous one's; the last clears the rest of the vector.
+                        var tail = s < count - 1 ? 0 : LayerNode.AlignColumns(count * OutSpatial) - (count * OutSpatial);
+                        Im2Col(X + ((((n + s) * TShape.InChannels) + (g * GroupIn)) * InSpatial), cols + (s * OutSpatial), Columns, bordered, tail, room: Columns - (s * OutSpatial));
                     }
 
-                    Group(this, n, g, cols, product);
+                    Group(this, n, count, g, cols, product);
                 }
             }
         }
@@ -172,20 +183,22 @@ public static unsafe partial class Conv2DKernel<TShape>
 
     /// <summary>
     /// Unfolds one sample's group into columns: row (c, kh, kw), column (oh, ow); out-of-image taps are 0.
-    /// Rows are <paramref name="rowStride"/> floats apart; the columns past the output positions are zeroed.
+    /// Rows are <paramref name="rowStride"/> floats apart and <paramref name="cols"/> is this sample's first column
+    /// (other samples' columns may sit beside it in the same rows); the <paramref name="tail"/> columns after the
+    /// sample's are zeroed, and each row ends <paramref name="room"/> floats after the sample's first column.
     /// A stride-1 layer first copies the group's input into <paramref name="bordered"/> with its zero border
     /// (<see cref="PaddedInputLength"/> floats), so each output row is one run of a bordered row, copied without
     /// edge tests.
     /// </summary>
-    private static void Im2Col(float* input, float* cols, int rowStride, float* bordered)
+    private static void Im2Col(float* input, float* cols, int rowStride, float* bordered, int tail, int room)
     {
         int k = TShape.Kernel, s = TShape.Stride, pad = TShape.Padding, h = TShape.InHeight, wd = TShape.InWidth;
         int oh = TShape.OutHeight, ow = TShape.OutWidth;
-        var tail = rowStride - (oh * ow);
         var row = cols;
-        var colsEnd = cols + (PatchLength * rowStride);
         if (s == 1)
         {
+            // A run's vector copy may overshoot into what is written after it: the rest of the row (later runs, later
+            // samples' columns, the tail), but not into the next row, which an earlier sample has written already.
             int bh = BorderedHeight, bw = BorderedWidth;
             var borderedEnd = bordered + PaddedInputLength;
             Border(input, bordered, borderedEnd);
@@ -198,7 +211,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                         var src = bordered + (((c * bh) + kh) * bw) + kw;
                         for (var y = 0; y < oh; y++)
                         {
-                            CopyRun(src + (y * bw), row + (y * ow), ow, borderedEnd, colsEnd);
+                            CopyRun(src + (y * bw), row + (y * ow), ow, borderedEnd, row + room);
                         }
 
                         new Span<float>(row + (oh * ow), tail).Clear();

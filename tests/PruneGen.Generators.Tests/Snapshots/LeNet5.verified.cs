@@ -246,7 +246,7 @@ public partial class LeNet5 : global::PruneGen.ITrainableNetwork
     /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input; fused stores keep only their last layer's).</summary>
     private const int ActivationsPerSample = 8094;
     /// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>
-    private const int ScratchLength = 20632;
+    private const int ScratchLength = 35712;
     private float[] _workspace = global::System.Array.Empty<float>();
 
     /// <summary>

@@ -886,7 +886,7 @@ public partial class TinyResNet : global::PruneGen.ITrainableNetwork
     /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input; fused stores keep only their last layer's).</summary>
     private const int ActivationsPerSample = 109834;
     /// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>
-    private const int ScratchLength = 127304;
+    private const int ScratchLength = 138312;
     private float[] _workspace = global::System.Array.Empty<float>();
 
     /// <summary>

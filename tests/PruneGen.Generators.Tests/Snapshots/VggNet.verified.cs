@@ -502,7 +502,7 @@ public partial class VggNet : global::PruneGen.ITrainableNetwork
     /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input; fused stores keep only their last layer's).</summary>
     private const int ActivationsPerSample = 98634;
     /// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>
-    private const int ScratchLength = 254600;
+    private const int ScratchLength = 276616;
     private float[] _workspace = global::System.Array.Empty<float>();
 
     /// <summary>

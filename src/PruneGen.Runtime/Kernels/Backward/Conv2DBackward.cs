@@ -23,7 +23,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// columns to the one-lane kernel, 16 times slower. The padding columns of the transposed output gradient
     /// are zero, so their products are zero and are never read back.
     /// </summary>
-    private static int PaddedGroupOut => (GroupOut + LayerNode.Im2ColRowAlignment - 1) / LayerNode.Im2ColRowAlignment * LayerNode.Im2ColRowAlignment;
+    private static int PaddedGroupOut => LayerNode.AlignColumns(GroupOut);
 
     [ThreadStatic]
     private static BackwardWork? t_backward;
@@ -116,7 +116,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                     var patches = Direct ? input : cols;
                     if (!Direct)
                     {
-                        Im2Col(input, cols, OutSpatial, bordered);
+                        Im2Col(input, cols, OutSpatial, bordered, tail: 0, room: OutSpatial);
                     }
 
                     Gemm.MultiplyNN(PatchLength, PaddedGroupOut, OutSpatial, patches, OutSpatial, dOutT, PaddedGroupOut, dWeightT + (g * PatchLength * PaddedGroupOut), PaddedGroupOut, accumulate: true);
