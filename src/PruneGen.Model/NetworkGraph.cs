@@ -111,10 +111,11 @@ public sealed record LayerNode(
     public static int AlignColumns(int columns) => (columns + Im2ColRowAlignment - 1) / Im2ColRowAlignment * Im2ColRowAlignment;
 
     /// <summary>
-    /// Floats of one group's input with its zero border, which a stride-1 convolution's im2col copies whole output rows
-    /// from (no edge tests per row), plus 8 floats of slack for its vector copies; 0 for other layers.
+    /// Floats of one group's input with its zero border, which a convolution's im2col reads whole output rows from
+    /// (no edge tests per row), plus 8 floats of slack for its vector copies; 0 for other layers and for a 1×1
+    /// stride-1 unpadded convolution, which has no im2col.
     /// </summary>
-    public int PaddedInputLength => Kind != LayerKind.Conv2D || Stride != 1 || (Kernel == 1 && Padding == 0)
+    public int PaddedInputLength => Kind != LayerKind.Conv2D || (Kernel == 1 && Stride == 1 && Padding == 0)
         ? 0
         : (InputShape.Channels / Groups * (InputShape.Height + (2 * Padding)) * (InputShape.Width + (2 * Padding))) + 8;
 

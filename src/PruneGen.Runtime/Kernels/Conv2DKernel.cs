@@ -54,7 +54,7 @@ public static unsafe partial class Conv2DKernel<TShape>
 
     /// <summary>
     /// Floats of scratch one thread needs (matches <see cref="LayerNode.Im2ColLength"/>): the columns, one group's product
-    /// if it does not fit the output as it is, and the zero-bordered input of a stride-1 layer.
+    /// if it does not fit the output as it is, and the zero-bordered input.
     /// </summary>
     public static int ScratchLength => Direct ? 0 : (PatchLength * Columns) + (Padded ? GroupOut * Columns : 0) + PaddedInputLength;
 
@@ -63,8 +63,8 @@ public static unsafe partial class Conv2DKernel<TShape>
 
     private static int BorderedWidth => TShape.InWidth + (2 * TShape.Padding);
 
-    /// <summary>Floats of the zero-bordered input of one group, stride-1 layers only (matches <see cref="LayerNode.PaddedInputLength"/>).</summary>
-    private static int PaddedInputLength => Direct || TShape.Stride != 1 ? 0 : (GroupIn * BorderedHeight * BorderedWidth) + 8;
+    /// <summary>Floats of the zero-bordered input of one group (matches <see cref="LayerNode.PaddedInputLength"/>).</summary>
+    private static int PaddedInputLength => Direct ? 0 : (GroupIn * BorderedHeight * BorderedWidth) + 8;
 
     [ThreadStatic]
     private static ForwardWork? t_forward;
@@ -186,65 +186,39 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// Rows are <paramref name="rowStride"/> floats apart and <paramref name="cols"/> is this sample's first column
     /// (other samples' columns may sit beside it in the same rows); the <paramref name="tail"/> columns after the
     /// sample's are zeroed, and each row ends <paramref name="room"/> floats after the sample's first column.
-    /// A stride-1 layer first copies the group's input into <paramref name="bordered"/> with its zero border
-    /// (<see cref="PaddedInputLength"/> floats), so each output row is one run of a bordered row, copied without
-    /// edge tests.
+    /// The group's input is first copied into <paramref name="bordered"/> with its zero border
+    /// (<see cref="PaddedInputLength"/> floats), so each output row is read from one bordered row without edge tests
+    /// (at stride 1, one vector copy).
     /// </summary>
     private static void Im2Col(float* input, float* cols, int rowStride, float* bordered, int tail, int room)
     {
-        int k = TShape.Kernel, s = TShape.Stride, pad = TShape.Padding, h = TShape.InHeight, wd = TShape.InWidth;
-        int oh = TShape.OutHeight, ow = TShape.OutWidth;
+        int k = TShape.Kernel, s = TShape.Stride, oh = TShape.OutHeight, ow = TShape.OutWidth;
         var row = cols;
-        if (s == 1)
-        {
-            // A run's vector copy may overshoot into what is written after it: the rest of the row (later runs, later
-            // samples' columns, the tail), but not into the next row, which an earlier sample has written already.
-            int bh = BorderedHeight, bw = BorderedWidth;
-            var borderedEnd = bordered + PaddedInputLength;
-            Border(input, bordered, borderedEnd);
-            for (var c = 0; c < GroupIn; c++)
-            {
-                for (var kh = 0; kh < k; kh++)
-                {
-                    for (var kw = 0; kw < k; kw++)
-                    {
-                        var src = bordered + (((c * bh) + kh) * bw) + kw;
-                        for (var y = 0; y < oh; y++)
-                        {
-                            CopyRun(src + (y * bw), row + (y * ow), ow, borderedEnd, row + room);
-                        }
-
-                        new Span<float>(row + (oh * ow), tail).Clear();
-                        row += rowStride;
-                    }
-                }
-            }
-
-            return;
-        }
-
+        int bh = BorderedHeight, bw = BorderedWidth;
+        var borderedEnd = bordered + PaddedInputLength;
+        Border(input, bordered, borderedEnd);
         for (var c = 0; c < GroupIn; c++)
         {
-            var plane = input + (c * h * wd);
             for (var kh = 0; kh < k; kh++)
             {
                 for (var kw = 0; kw < k; kw++)
                 {
+                    var src = bordered + (((c * bh) + kh) * bw) + kw;
                     for (var y = 0; y < oh; y++)
                     {
-                        var iy = (y * s) - pad + kh;
-                        var dst = row + (y * ow);
-                        if ((uint)iy >= (uint)h)
+                        var from = src + (y * s * bw);
+                        var to = row + (y * ow);
+                        if (s == 1)
                         {
-                            new Span<float>(dst, ow).Clear();
+                            // The vector copy may overshoot into what is written after it: the rest of the row (later
+                            // runs, later samples' columns, the tail), not the next row, which an earlier sample wrote.
+                            CopyRun(from, to, ow, borderedEnd, row + room);
                             continue;
                         }
 
-                        var src = plane + (iy * wd);
                         for (var x = 0; x < ow; x++)
                         {
-                            var ix = (x * s) - pad + kw;
-                            dst[x] = (uint)ix < (uint)wd ? src[ix] : 0f;
+                            to[x] = from[x * s];
                         }
                     }
 

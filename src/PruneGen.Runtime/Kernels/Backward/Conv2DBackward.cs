@@ -159,77 +159,50 @@ public static unsafe partial class Conv2DKernel<TShape>
     }
 
     /// <summary>
-    /// The adjoint of <c>Im2Col</c>: adds each column entry back onto the input position it was copied from. A stride-1
-    /// layer adds whole output rows into the zero-bordered gradient <paramref name="bordered"/> (this thread's scratch,
-    /// so its vector adds may read and write back past a run), then adds the interior onto <paramref name="dInput"/>.
+    /// The adjoint of <c>Im2Col</c>: adds each column entry back onto the input position it was copied from. The entries
+    /// are added into the zero-bordered gradient <paramref name="bordered"/> first (this thread's scratch, so at stride 1
+    /// a run's vector add may read and write back past it), whose interior is then added onto <paramref name="dInput"/>.
     /// </summary>
     private static void Col2ImAdd(float* cols, float* dInput, float* bordered)
     {
         int k = TShape.Kernel, s = TShape.Stride, pad = TShape.Padding, h = TShape.InHeight, wd = TShape.InWidth;
-        int oh = TShape.OutHeight, ow = TShape.OutWidth;
+        int oh = TShape.OutHeight, ow = TShape.OutWidth, bh = BorderedHeight, bw = BorderedWidth;
         var row = cols;
-        if (s == 1)
-        {
-            int bh = BorderedHeight, bw = BorderedWidth;
-            new Span<float>(bordered, PaddedInputLength).Clear();
-            for (var c = 0; c < GroupIn; c++)
-            {
-                for (var kh = 0; kh < k; kh++)
-                {
-                    for (var kw = 0; kw < k; kw++)
-                    {
-                        var dst = bordered + (((c * bh) + kh) * bw) + kw;
-                        for (var y = 0; y < oh; y++)
-                        {
-                            AddRun(row + (y * ow), dst + (y * bw), ow);
-                        }
-
-                        row += oh * ow;
-                    }
-                }
-            }
-
-            for (var c = 0; c < GroupIn; c++)
-            {
-                for (var y = 0; y < h; y++)
-                {
-                    var target = new Span<float>(dInput + (((c * h) + y) * wd), wd);
-                    TensorPrimitives.Add(target, new ReadOnlySpan<float>(bordered + (((c * bh) + y + pad) * bw) + pad, wd), target);
-                }
-            }
-
-            return;
-        }
-
+        new Span<float>(bordered, PaddedInputLength).Clear();
         for (var c = 0; c < GroupIn; c++)
         {
-            var plane = dInput + (c * h * wd);
             for (var kh = 0; kh < k; kh++)
             {
                 for (var kw = 0; kw < k; kw++)
                 {
+                    var dst = bordered + (((c * bh) + kh) * bw) + kw;
                     for (var y = 0; y < oh; y++)
                     {
-                        var iy = (y * s) - pad + kh;
-                        if ((uint)iy >= (uint)h)
+                        var from = row + (y * ow);
+                        var to = dst + (y * s * bw);
+                        if (s == 1)
                         {
+                            AddRun(from, to, ow);
                             continue;
                         }
 
-                        var src = row + (y * ow);
-                        var dst = plane + (iy * wd);
                         for (var x = 0; x < ow; x++)
                         {
-                            var ix = (x * s) - pad + kw;
-                            if ((uint)ix < (uint)wd)
-                            {
-                                dst[ix] += src[x];
-                            }
+                            to[x * s] += from[x];
                         }
                     }
 
                     row += oh * ow;
                 }
+            }
+        }
+
+        for (var c = 0; c < GroupIn; c++)
+        {
+            for (var y = 0; y < h; y++)
+            {
+                var target = new Span<float>(dInput + (((c * h) + y) * wd), wd);
+                TensorPrimitives.Add(target, new ReadOnlySpan<float>(bordered + (((c * bh) + y + pad) * bw) + pad, wd), target);
             }
         }
     }
