@@ -77,9 +77,19 @@ public sealed record LayerNode(
             var spatial = OutputShape.Spatial;
             var padded = AlignColumns(SamplesPerProduct(spatial) * spatial);
             var patch = InputShape.Channels / Groups * Kernel * Kernel;
-            return (patch * padded) + (padded != spatial ? OutputShape.Channels / Groups * padded : 0) + PaddedInputLength;
+            var unfolded = (patch * padded) + (padded != spatial ? OutputShape.Channels / Groups * padded : 0);
+            return System.Math.Max(unfolded, ImplicitProductLength) + PaddedInputLength;
         }
     }
+
+    /// <summary>
+    /// Floats of the product a stride-1 convolution computes straight from its bordered input, without im2col: one
+    /// group's output channels by the output rows at the bordered width (the columns past each output row are
+    /// computed and dropped), rounded up to whole vectors; 0 for other layers.
+    /// </summary>
+    public int ImplicitProductLength => Kind != LayerKind.Conv2D || Stride != 1 || (Kernel == 1 && Padding == 0)
+        ? 0
+        : OutputShape.Channels / Groups * AlignColumns(OutputShape.Height * (InputShape.Width + (2 * Padding)));
 
     /// <summary>
     /// How many samples' im2col columns one convolution product covers side by side, for an output of
@@ -112,12 +122,13 @@ public sealed record LayerNode(
 
     /// <summary>
     /// Floats of one group's input with its zero border, which a convolution's im2col reads whole output rows from
-    /// (no edge tests per row), plus 8 floats of slack for its vector copies; 0 for other layers and for a 1×1
+    /// (no edge tests per row), plus slack for the vectors read past the last row (up to 15 floats past the last
+    /// output row's taps, see <see cref="ImplicitProductLength"/>); 0 for other layers and for a 1×1
     /// stride-1 unpadded convolution, which has no im2col.
     /// </summary>
     public int PaddedInputLength => Kind != LayerKind.Conv2D || (Kernel == 1 && Stride == 1 && Padding == 0)
         ? 0
-        : (InputShape.Channels / Groups * (InputShape.Height + (2 * Padding)) * (InputShape.Width + (2 * Padding))) + 8;
+        : (InputShape.Channels / Groups * (InputShape.Height + (2 * Padding)) * (InputShape.Width + (2 * Padding))) + Im2ColRowAlignment + Kernel;
 
     /// <summary>
     /// Columns of an im2col row are padded (with zeros) to a multiple of this: one 512-bit vector, so the

@@ -33,6 +33,29 @@ public static unsafe partial class Gemm
         }
     }
 
+    /// <summary>
+    /// <c>C[m×n] (+)= A[m×k] · B[k×n]</c> where row <c>p</c> of B starts at <c>b + rowOffsets[p]</c>: a convolution
+    /// multiplies its weights by the input's patches in place (row (c, kh, kw) of the unfolded input is the bordered
+    /// input shifted by that tap), with no im2col copy. <paramref name="n"/> may run past a row into what follows it;
+    /// the caller keeps those columns readable and discards them.
+    /// </summary>
+    public static void MultiplyNNIndexed(int m, int n, int k, float* a, int lda, float* b, int* rowOffsets, float* c, int ldc, bool accumulate)
+    {
+        var rows = new IndexedRows(b, rowOffsets);
+        switch (Simd.Level)
+        {
+            case SimdLevel.Vector512:
+                NN<V512, IndexedRows>(m, n, k, a, lda, rows, c, ldc, accumulate);
+                break;
+            case SimdLevel.Vector256:
+                NN<V256, IndexedRows>(m, n, k, a, lda, rows, c, ldc, accumulate);
+                break;
+            default:
+                NN<V1, IndexedRows>(m, n, k, a, lda, rows, c, ldc, accumulate);
+                break;
+        }
+    }
+
     /// <summary><c>C[m×n] (+)= A[m×k] · B[n×k]ᵀ</c>.</summary>
     public static void MultiplyNT(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
@@ -59,16 +82,77 @@ public static unsafe partial class Gemm
     // Internal rather than private: the tests call each width directly (V512, V256, V1) on one machine,
     // since Simd.Level is fixed per process.
     internal static void NN<T>(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        where T : unmanaged, IVector<T> =>
+        NN<T, StridedRows>(m, n, k, a, lda, new StridedRows(b, ldb), c, ldc, accumulate);
+
+    internal static void NN<T, TRows>(int m, int n, int k, float* a, int lda, TRows b, float* c, int ldc, bool accumulate)
         where T : unmanaged, IVector<T>
+        where TRows : struct, IRowsOfB<TRows>
     {
         for (var p = 0; p < k; p += DepthBlock)
         {
-            NNPanel<T>(m, n, Math.Min(DepthBlock, k - p), a + p, lda, b + (p * ldb), ldb, c, ldc, accumulate || p > 0);
+            NNPanel<T, TRows>(m, n, Math.Min(DepthBlock, k - p), a + p, lda, b.FromRow(p), c, ldc, accumulate || p > 0);
         }
     }
 
-    private static void NNPanel<T>(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    /// <summary>
+    /// Where the rows of B are. The NN kernels are generic over it, so each kind is compiled with its address
+    /// arithmetic inlined: evenly spaced rows (<see cref="StridedRows"/>) or a table of offsets (<see cref="IndexedRows"/>).
+    /// </summary>
+    internal interface IRowsOfB<TSelf>
+        where TSelf : struct, IRowsOfB<TSelf>
+    {
+        /// <summary>The first element of row <paramref name="p"/>.</summary>
+        float* Row(int p);
+
+        /// <summary>The rows from row <paramref name="p"/> on.</summary>
+        TSelf FromRow(int p);
+
+        /// <summary>The same rows from column <paramref name="j"/> on.</summary>
+        TSelf FromColumn(int j);
+    }
+
+    /// <summary>Row p at <c>b + p·ldb</c>.</summary>
+    internal readonly struct StridedRows : IRowsOfB<StridedRows>
+    {
+        private readonly float* _b;
+        private readonly int _ldb;
+
+        public StridedRows(float* b, int ldb)
+        {
+            _b = b;
+            _ldb = ldb;
+        }
+
+        public float* Row(int p) => _b + (p * _ldb);
+
+        public StridedRows FromRow(int p) => new(_b + (p * _ldb), _ldb);
+
+        public StridedRows FromColumn(int j) => new(_b + j, _ldb);
+    }
+
+    /// <summary>Row p at <c>b + offsets[p]</c>.</summary>
+    internal readonly struct IndexedRows : IRowsOfB<IndexedRows>
+    {
+        private readonly float* _b;
+        private readonly int* _offsets;
+
+        public IndexedRows(float* b, int* offsets)
+        {
+            _b = b;
+            _offsets = offsets;
+        }
+
+        public float* Row(int p) => _b + _offsets[p];
+
+        public IndexedRows FromRow(int p) => new(_b, _offsets + p);
+
+        public IndexedRows FromColumn(int j) => new(_b + j, _offsets);
+    }
+
+    private static void NNPanel<T, TRows>(int m, int n, int k, float* a, int lda, TRows b, float* c, int ldc, bool accumulate)
         where T : unmanaged, IVector<T>
+        where TRows : struct, IRowsOfB<TRows>
     {
         var w = T.Count;
         var j = 0;
@@ -81,17 +165,17 @@ public static unsafe partial class Gemm
                 float* ai = a + (i * lda), ci = c + (i * ldc) + j;
                 switch (rows)
                 {
-                    case 8: NNx2<T, Rows8>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
-                    case 7: NNx2<T, Rows7>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
-                    case 6: NNx2<T, Rows6>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
-                    case 5: NNx2<T, Rows5>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
-                    default: NNx2<T, Rows4>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
+                    case 8: NNx2<T, Rows8, TRows>(k, ai, lda, b.FromColumn(j), ci, ldc, accumulate); break;
+                    case 7: NNx2<T, Rows7, TRows>(k, ai, lda, b.FromColumn(j), ci, ldc, accumulate); break;
+                    case 6: NNx2<T, Rows6, TRows>(k, ai, lda, b.FromColumn(j), ci, ldc, accumulate); break;
+                    case 5: NNx2<T, Rows5, TRows>(k, ai, lda, b.FromColumn(j), ci, ldc, accumulate); break;
+                    default: NNx2<T, Rows4, TRows>(k, ai, lda, b.FromColumn(j), ci, ldc, accumulate); break;
                 }
             }
 
             for (; i < m; i++)
             {
-                NN1x2<T>(k, a + (i * lda), b + j, ldb, c + (i * ldc) + j, accumulate);
+                NN1x2<T, TRows>(k, a + (i * lda), b.FromColumn(j), c + (i * ldc) + j, accumulate);
             }
         }
 
@@ -104,24 +188,24 @@ public static unsafe partial class Gemm
                 float* ai = a + (i * lda), ci = c + (i * ldc) + j;
                 switch (rows)
                 {
-                    case 8: NNx1<T, Rows8>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
-                    case 7: NNx1<T, Rows7>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
-                    case 6: NNx1<T, Rows6>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
-                    case 5: NNx1<T, Rows5>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
-                    default: NNx1<T, Rows4>(k, ai, lda, b + j, ldb, ci, ldc, accumulate); break;
+                    case 8: NNx1<T, Rows8, TRows>(k, ai, lda, b.FromColumn(j), ci, ldc, accumulate); break;
+                    case 7: NNx1<T, Rows7, TRows>(k, ai, lda, b.FromColumn(j), ci, ldc, accumulate); break;
+                    case 6: NNx1<T, Rows6, TRows>(k, ai, lda, b.FromColumn(j), ci, ldc, accumulate); break;
+                    case 5: NNx1<T, Rows5, TRows>(k, ai, lda, b.FromColumn(j), ci, ldc, accumulate); break;
+                    default: NNx1<T, Rows4, TRows>(k, ai, lda, b.FromColumn(j), ci, ldc, accumulate); break;
                 }
             }
 
             for (; i < m; i++)
             {
-                NN1x1<T>(k, a + (i * lda), b + j, ldb, c + (i * ldc) + j, accumulate);
+                NN1x1<T, TRows>(k, a + (i * lda), b.FromColumn(j), c + (i * ldc) + j, accumulate);
             }
         }
 
         if (j < n && w > 1)
         {
             // Columns left over after the last full vector: the same kernel, one lane wide.
-            NNPanel<V1>(m, n - j, k, a, lda, b + j, ldb, c + j, ldc, accumulate);
+            NNPanel<V1, TRows>(m, n - j, k, a, lda, b.FromColumn(j), c + j, ldc, accumulate);
         }
     }
 
@@ -173,9 +257,10 @@ public static unsafe partial class Gemm
     // It used to be an argument made constant by inlining: once the JIT's inlining budget ran out, the
     // 4-row call stayed a call, the row tests ran inside the loop and the 16 accumulators spilled — a
     // product whose rows needed a 4-row block (m = 20, 25, 28, …) ran 5× slower.
-    private static void NNx2<T, R>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    private static void NNx2<T, R, TRows>(int k, float* a, int lda, TRows b, float* c, int ldc, bool accumulate)
         where T : unmanaged, IVector<T>
         where R : struct, IRowCount
+        where TRows : struct, IRowsOfB<TRows>
     {
         var rows = R.Value;
         var w = T.Count;
@@ -185,7 +270,7 @@ public static unsafe partial class Gemm
         float* a4 = a + (4 * lda), a5 = a + (5 * lda), a6 = a + (6 * lda), a7 = a + (7 * lda);
         for (var p = 0; p < k; p++)
         {
-            var bp = b + (p * ldb);
+            var bp = b.Row(p);
             var b0 = T.Load(bp);
             var b1 = T.Load(bp + w);
             var x = T.Broadcast(a0[p]);
@@ -264,15 +349,16 @@ public static unsafe partial class Gemm
 
     // 4 to 8 rows × 1 vector: independent accumulators hide the FMA latency on narrow strips (the last
     // columns of a layer, or a whole layer at 7×7) where a single row would stall on it. Rows as in NNx2.
-    private static void NNx1<T, R>(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    private static void NNx1<T, R, TRows>(int k, float* a, int lda, TRows b, float* c, int ldc, bool accumulate)
         where T : unmanaged, IVector<T>
         where R : struct, IRowCount
+        where TRows : struct, IRowsOfB<TRows>
     {
         var rows = R.Value;
         T c0 = T.Zero, c1 = T.Zero, c2 = T.Zero, c3 = T.Zero, c4 = T.Zero, c5 = T.Zero, c6 = T.Zero, c7 = T.Zero;
         for (var p = 0; p < k; p++)
         {
-            var bp = T.Load(b + (p * ldb));
+            var bp = T.Load(b.Row(p));
             c0 = T.MultiplyAdd(T.Broadcast(a[p]), bp, c0);
             c1 = T.MultiplyAdd(T.Broadcast(a[lda + p]), bp, c1);
             c2 = T.MultiplyAdd(T.Broadcast(a[(2 * lda) + p]), bp, c2);
@@ -324,16 +410,18 @@ public static unsafe partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NN1x2<T>(int k, float* a, float* b, int ldb, float* c, bool accumulate)
+    private static void NN1x2<T, TRows>(int k, float* a, TRows b, float* c, bool accumulate)
         where T : unmanaged, IVector<T>
+        where TRows : struct, IRowsOfB<TRows>
     {
         var w = T.Count;
         T c0 = T.Zero, c1 = T.Zero;
         for (var p = 0; p < k; p++)
         {
             var x = T.Broadcast(a[p]);
-            c0 = T.MultiplyAdd(x, T.Load(b + (p * ldb)), c0);
-            c1 = T.MultiplyAdd(x, T.Load(b + (p * ldb) + w), c1);
+            var bp = b.Row(p);
+            c0 = T.MultiplyAdd(x, T.Load(bp), c0);
+            c1 = T.MultiplyAdd(x, T.Load(bp + w), c1);
         }
 
         Put(c, c0, accumulate);
@@ -341,13 +429,14 @@ public static unsafe partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NN1x1<T>(int k, float* a, float* b, int ldb, float* c, bool accumulate)
+    private static void NN1x1<T, TRows>(int k, float* a, TRows b, float* c, bool accumulate)
         where T : unmanaged, IVector<T>
+        where TRows : struct, IRowsOfB<TRows>
     {
         var c0 = T.Zero;
         for (var p = 0; p < k; p++)
         {
-            c0 = T.MultiplyAdd(T.Broadcast(a[p]), T.Load(b + (p * ldb)), c0);
+            c0 = T.MultiplyAdd(T.Broadcast(a[p]), T.Load(b.Row(p)), c0);
         }
 
         Put(c, c0, accumulate);

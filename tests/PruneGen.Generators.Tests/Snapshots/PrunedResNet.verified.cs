@@ -410,7 +410,7 @@ public partial class PrunedResNet : global::PruneGen.ITrainableNetwork
     /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input; fused stores keep only their last layer's).</summary>
     private const int ActivationsPerSample = 1684;
     /// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>
-    private const int ScratchLength = 4064;
+    private const int ScratchLength = 4075;
     private float[] _workspace = global::System.Array.Empty<float>();
 
     /// <summary>
@@ -513,7 +513,7 @@ public partial class PrunedResNet : global::PruneGen.ITrainableNetwork
     /// <summary>Training workspace floats independent of the batch: BatchNorm batch statistics.</summary>
     private const int TrainingFixed = 112;
     /// <summary>Backward-pass scratch floats per kernel thread (largest convolution).</summary>
-    private const int TrainingScratch = 9412;
+    private const int TrainingScratch = 9423;
     private float[] _trainingWorkspace = global::System.Array.Empty<float>();
     private int _trainedBatch;
     private ulong _dropoutState = 0x9E3779B97F4A7C15UL;

@@ -502,7 +502,7 @@ public partial class VggNet : global::PruneGen.ITrainableNetwork
     /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input; fused stores keep only their last layer's).</summary>
     private const int ActivationsPerSample = 98634;
     /// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>
-    private const int ScratchLength = 276616;
+    private const int ScratchLength = 276627;
     private float[] _workspace = global::System.Array.Empty<float>();
 
     /// <summary>
@@ -624,7 +624,7 @@ public partial class VggNet : global::PruneGen.ITrainableNetwork
     /// <summary>Training workspace floats independent of the batch: BatchNorm batch statistics.</summary>
     private const int TrainingFixed = 896;
     /// <summary>Backward-pass scratch floats per kernel thread (largest convolution).</summary>
-    private const int TrainingScratch = 514728;
+    private const int TrainingScratch = 514739;
     private float[] _trainingWorkspace = global::System.Array.Empty<float>();
     private int _trainedBatch;
     private ulong _dropoutState = 0x9E3779B97F4A7C15UL;

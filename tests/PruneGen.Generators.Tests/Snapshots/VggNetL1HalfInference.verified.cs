@@ -511,7 +511,7 @@ public partial class VggNetL1Half : global::PruneGen.INetwork
     /// <summary>Inference workspace floats per sample: every layer's output (flatten and dropout alias their input; fused stores keep only their last layer's).</summary>
     private const int ActivationsPerSample = 68473;
     /// <summary>im2col scratch floats per kernel thread (largest convolution, one sample at a time).</summary>
-    private const int ScratchLength = 194498;
+    private const int ScratchLength = 194509;
     private float[] _workspace = global::System.Array.Empty<float>();
 
     /// <summary>

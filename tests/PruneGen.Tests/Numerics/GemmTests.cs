@@ -43,6 +43,75 @@ public unsafe class GemmTests
     [MemberData(nameof(Widths))]
     public void MultiplyNTMatchesNaiveLoop(string width, bool accumulate) => CheckAllSizes(width, transposeB: true, accumulate);
 
+    /// <summary>
+    /// <see cref="Gemm.MultiplyNNIndexed"/>: B's rows sit in one buffer in shuffled order, NaN between them, and are
+    /// found through the offset table (as a convolution finds its taps in the bordered input).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void MultiplyNNIndexedMatchesNaiveLoop(string width, bool accumulate)
+    {
+        if (width == "512" && !Vector512.IsHardwareAccelerated)
+        {
+            return;
+        }
+
+        var random = new Random(HashCode.Combine(width, accumulate, 7) & 0x7fff);
+        foreach (var (m, n, k) in new[] { (1, 16, 9), (8, 64, 27), (13, 33, 65), (22, 100, 300), (45, 48, 17) })
+        {
+            var a = Matrix(m, k, k, random);
+            var c = Matrix(m, n, n, random);
+            var expected = (float[])c.Clone();
+
+            // Row p of B goes to slot order[p]; each slot is n floats plus a NaN gap of 3.
+            var order = Enumerable.Range(0, k).OrderBy(_ => random.Next()).ToArray();
+            var b = new float[Guard + (k * (n + 3)) + Guard];
+            Array.Fill(b, float.NaN);
+            var offsets = new int[k];
+            for (var p = 0; p < k; p++)
+            {
+                offsets[p] = order[p] * (n + 3);
+                for (var j = 0; j < n; j++)
+                {
+                    b[Guard + offsets[p] + j] = (float)((random.NextDouble() * 2) - 1);
+                }
+            }
+
+            for (var i = 0; i < m; i++)
+            {
+                for (var j = 0; j < n; j++)
+                {
+                    double sum = accumulate ? expected[Guard + (i * n) + j] : 0;
+                    for (var p = 0; p < k; p++)
+                    {
+                        sum += (double)a[Guard + (i * k) + p] * b[Guard + offsets[p] + j];
+                    }
+
+                    expected[Guard + (i * n) + j] = (float)sum;
+                }
+            }
+
+            fixed (float* pa = a, pb = b, pc = c)
+            fixed (int* po = offsets)
+            {
+                var rows = new Gemm.IndexedRows(pb + Guard, po);
+                switch (width)
+                {
+                    case "512": Gemm.NN<V512, Gemm.IndexedRows>(m, n, k, pa + Guard, k, rows, pc + Guard, n, accumulate); break;
+                    case "256": Gemm.NN<V256, Gemm.IndexedRows>(m, n, k, pa + Guard, k, rows, pc + Guard, n, accumulate); break;
+                    case "1": Gemm.NN<V1, Gemm.IndexedRows>(m, n, k, pa + Guard, k, rows, pc + Guard, n, accumulate); break;
+                    default: Gemm.MultiplyNNIndexed(m, n, k, pa + Guard, k, pb + Guard, po, pc + Guard, n, accumulate); break;
+                }
+            }
+
+            for (var q = 0; q < c.Length; q++)
+            {
+                var ok = float.IsNaN(expected[q]) ? float.IsNaN(c[q]) : Math.Abs(c[q] - expected[q]) <= 1e-4 * Math.Max(1, Math.Abs(expected[q]));
+                Assert.True(ok, $"{m}×{n}×{k} (width {width}, accumulate {accumulate}): element {q} is {c[q]}, expected {expected[q]}.");
+            }
+        }
+    }
+
     private static void CheckAllSizes(string width, bool transposeB, bool accumulate)
     {
         if (width == "512" && !Vector512.IsHardwareAccelerated)
