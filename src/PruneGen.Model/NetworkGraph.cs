@@ -139,8 +139,9 @@ public sealed record LayerNode(
 
     /// <summary>
     /// Floats of scratch the backward pass of a convolution needs (see <c>Conv2DKernel.BackwardScratchLength</c>):
-    /// the unfolded input and its gradient, one sample's output gradient transposed, and the transposed
-    /// weight gradient and bias gradient. Per kernel thread.
+    /// the unfolded input and its gradient (or the implicit input gradient's product), one sample's output gradient
+    /// transposed, the transposed weight gradient and bias gradient, and the bordered input and output gradient.
+    /// Per kernel thread.
     /// </summary>
     public int BackwardScratchLength
     {
@@ -155,7 +156,19 @@ public sealed record LayerNode(
             // The transposed output and weight gradients have the group's output channels padded to whole vectors.
             var groupOut = AlignColumns(OutputShape.Channels / Groups);
             // The training forward calls the same kernel as inference with this scratch, so it covers both.
-            return System.Math.Max(Im2ColLength, (2 * patch * OutputShape.Spatial) + (OutputShape.Spatial * groupOut) + (Groups * patch * groupOut) + OutputShape.Channels + PaddedInputLength);
+            var spatial = OutputShape.Spatial;
+            var inputGradient = 0;
+            var borderedGradient = 0;
+            if (ImplicitProductLength > 0 && Padding <= Kernel - 1)
+            {
+                // The input gradient as a convolution of the output gradient bordered by K − 1 − P (Conv2DKernel.ImplicitInputGradient).
+                var border = Kernel - 1 - Padding;
+                int bh = OutputShape.Height + (2 * border), bw = OutputShape.Width + (2 * border);
+                inputGradient = InputShape.Channels / Groups * AlignColumns(InputShape.Height * bw);
+                borderedGradient = (OutputShape.Channels / Groups * bh * bw) + Im2ColRowAlignment + Kernel;
+            }
+
+            return System.Math.Max(Im2ColLength, (patch * spatial) + System.Math.Max(patch * spatial, inputGradient) + (spatial * groupOut) + (Groups * patch * groupOut) + OutputShape.Channels + PaddedInputLength + borderedGradient);
         }
     }
 

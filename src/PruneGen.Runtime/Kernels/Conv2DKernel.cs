@@ -307,10 +307,18 @@ public static unsafe partial class Conv2DKernel<TShape>
     }
 
     /// <summary>Copies the group's input planes into <paramref name="bordered"/>, each inside a zero border of the padding's width.</summary>
-    private static void Border(float* input, float* bordered, float* borderedEnd)
+    private static void Border(float* input, float* bordered, float* borderedEnd) =>
+        Border(input, GroupIn, TShape.InHeight, TShape.InWidth, TShape.Padding, bordered, borderedEnd);
+
+    /// <summary>
+    /// Copies <paramref name="channels"/> planes of <paramref name="h"/> × <paramref name="wd"/> into <paramref name="bordered"/>,
+    /// each inside a zero border <paramref name="pad"/> wide, and zeroes what follows up to <paramref name="borderedEnd"/>
+    /// (the slack that the last rows' vector reads touch).
+    /// </summary>
+    private static void Border(float* input, int channels, int h, int wd, int pad, float* bordered, float* borderedEnd)
     {
-        int pad = TShape.Padding, h = TShape.InHeight, wd = TShape.InWidth, bh = BorderedHeight, bw = BorderedWidth;
-        for (var c = 0; c < GroupIn; c++)
+        int bh = h + (2 * pad), bw = wd + (2 * pad);
+        for (var c = 0; c < channels; c++)
         {
             var plane = bordered + (c * bh * bw);
             new Span<float>(plane, pad * bw).Clear();
@@ -323,7 +331,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                 }
 
                 // The run may overshoot into the right border and the next row's left border: both are zeroed after it.
-                CopyRun(input + (((c * h) + y) * wd), dst + pad, wd, input + (GroupIn * h * wd), borderedEnd);
+                CopyRun(input + (((c * h) + y) * wd), dst + pad, wd, input + (channels * h * wd), borderedEnd);
                 for (var x = pad + wd; x < bw; x++)
                 {
                     dst[x] = 0f;
@@ -333,8 +341,8 @@ public static unsafe partial class Conv2DKernel<TShape>
             new Span<float>(plane + ((pad + h) * bw), pad * bw).Clear();
         }
 
-        // The slack after the last plane, read (never used) by the last rows' vector copies.
-        new Span<float>(bordered + (GroupIn * bh * bw), 8).Clear();
+        var end = bordered + (channels * bh * bw);
+        new Span<float>(end, (int)(borderedEnd - end)).Clear();
     }
 
     /// <summary>

@@ -666,7 +666,7 @@ public partial class AllLayerKinds : global::PruneGen.ITrainableNetwork
     /// <summary>Training workspace floats independent of the batch: BatchNorm batch statistics.</summary>
     private const int TrainingFixed = 176;
     /// <summary>Backward-pass scratch floats per kernel thread (largest convolution).</summary>
-    private const int TrainingScratch = 25787;
+    private const int TrainingScratch = 27374;
     private float[] _trainingWorkspace = global::System.Array.Empty<float>();
     private int _trainedBatch;
     private ulong _dropoutState = 0x9E3779B97F4A7C15UL;

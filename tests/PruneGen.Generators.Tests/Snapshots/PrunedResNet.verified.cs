@@ -513,7 +513,7 @@ public partial class PrunedResNet : global::PruneGen.ITrainableNetwork
     /// <summary>Training workspace floats independent of the batch: BatchNorm batch statistics.</summary>
     private const int TrainingFixed = 112;
     /// <summary>Backward-pass scratch floats per kernel thread (largest convolution).</summary>
-    private const int TrainingScratch = 9423;
+    private const int TrainingScratch = 9842;
     private float[] _trainingWorkspace = global::System.Array.Empty<float>();
     private int _trainedBatch;
     private ulong _dropoutState = 0x9E3779B97F4A7C15UL;

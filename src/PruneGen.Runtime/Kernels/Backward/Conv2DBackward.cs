@@ -9,13 +9,16 @@ namespace PruneGen.Kernels;
 public static unsafe partial class Conv2DKernel<TShape>
 {
     /// <summary>
-    /// Floats of scratch one thread of <see cref="Backward"/> needs: the unfolded input and its
-    /// gradient, one sample's output gradient transposed, and the thread's own (transposed) weight and
-    /// bias gradients, which are summed once all threads are done, and the zero-bordered input im2col copies from.
-    /// The transposed tensors have <see cref="PaddedGroupOut"/> columns (as <c>LayerNode.BackwardScratchLength</c>
-    /// counts them).
+    /// Floats of scratch one thread of <see cref="Backward"/> needs: the unfolded input and its gradient (or the
+    /// implicit input gradient's product, if larger), one sample's output gradient transposed, the thread's own
+    /// (transposed) weight and bias gradients, which are summed once all threads are done, the zero-bordered input
+    /// im2col copies from and the bordered output gradient of the implicit input gradient. The transposed tensors have
+    /// <see cref="PaddedGroupOut"/> columns (as <c>LayerNode.BackwardScratchLength</c> counts them).
     /// </summary>
-    public static int BackwardScratchLength => Math.Max(ScratchLength, (2 * PatchLength * OutSpatial) + (OutSpatial * PaddedGroupOut) + (TShape.Groups * PatchLength * PaddedGroupOut) + TShape.OutChannels + PaddedInputLength);
+    public static int BackwardScratchLength => Math.Max(ScratchLength, WeightGradientOffset + (TShape.Groups * PatchLength * PaddedGroupOut) + TShape.OutChannels + PaddedInputLength + BorderedGradientLength);
+
+    /// <summary>Where the transposed weight gradients start in a thread's backward scratch.</summary>
+    private static int WeightGradientOffset => (PatchLength * OutSpatial) + Math.Max(PatchLength * OutSpatial, InputGradientProductLength) + (OutSpatial * PaddedGroupOut);
 
     /// <summary>
     /// Output channels of a group rounded up to whole 512-bit vectors: the weight gradient's product is
@@ -24,6 +27,48 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// are zero, so their products are zero and are never read back.
     /// </summary>
     private static int PaddedGroupOut => LayerNode.AlignColumns(GroupOut);
+
+    /// <summary>
+    /// Whether the input gradient is computed as a convolution of the output gradient, bordered by K − 1 − P, with the
+    /// flipped and transposed weights, straight from the bordered gradient like the forward's implicit path
+    /// (<c>dx[ci, y, x] = Σ W[co, ci, K−1−kh, K−1−kw] · dyb[co, y + kh, x + kw]</c>), instead of <c>Wᵀ·dy</c> followed
+    /// by col2im: one NN product and no scatter of nine shifted copies.
+    /// </summary>
+    private static bool ImplicitInputGradient => Implicit && TShape.Padding <= TShape.Kernel - 1;
+
+    private static int GradientBorder => TShape.Kernel - 1 - TShape.Padding;
+
+    private static int GradientBorderedHeight => TShape.OutHeight + (2 * GradientBorder);
+
+    private static int GradientBorderedWidth => TShape.OutWidth + (2 * GradientBorder);
+
+    /// <summary>Columns of the implicit input-gradient product: the input rows at the bordered gradient's width, in whole vectors.</summary>
+    private static int InputGradientColumns => LayerNode.AlignColumns(TShape.InHeight * GradientBorderedWidth);
+
+    private static int InputGradientProductLength => ImplicitInputGradient ? GroupIn * InputGradientColumns : 0;
+
+    /// <summary>The bordered output gradient of one group, with slack for the product's last vectors (as for the input).</summary>
+    private static int BorderedGradientLength => ImplicitInputGradient ? (GroupOut * GradientBorderedHeight * GradientBorderedWidth) + LayerNode.Im2ColRowAlignment + TShape.Kernel : 0;
+
+    /// <summary>Offset of tap (co, kh, kw) in the bordered output gradient (the implicit input gradient's row table).</summary>
+    private static readonly int[] GradientTapOffsets = CreateGradientTapOffsets();
+
+    private static int[] CreateGradientTapOffsets()
+    {
+        var offsets = new int[GroupOut * TShape.Kernel * TShape.Kernel];
+        for (var co = 0; co < GroupOut; co++)
+        {
+            for (var kh = 0; kh < TShape.Kernel; kh++)
+            {
+                for (var kw = 0; kw < TShape.Kernel; kw++)
+                {
+                    offsets[(((co * TShape.Kernel) + kh) * TShape.Kernel) + kw] = (((co * GradientBorderedHeight) + kh) * GradientBorderedWidth) + kw;
+                }
+            }
+        }
+
+        return offsets;
+    }
 
     [ThreadStatic]
     private static BackwardWork? t_backward;
@@ -48,14 +93,23 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.Dx = dx.IsEmpty ? null : pdx;
             work.Scratch = ps;
             work.ScratchStride = stride;
+            if (ImplicitInputGradient && !dx.IsEmpty)
+            {
+                Flip(pw, work.Flipped);
+            }
+
             work.Batch = batch;
-            WorkerPool.Run(work, parts);
+            fixed (float* flipped = work.Flipped)
+            {
+                work.FlippedData = flipped;
+                WorkerPool.Run(work, parts);
+            }
 
             // Sum the threads' transposed weight gradients (and bias gradients) into the layer's.
             var weights = TShape.Groups * PatchLength * PaddedGroupOut;
             for (var part = 0; part < parts; part++)
             {
-                var dWeightT = ps + (part * stride) + (2 * PatchLength * OutSpatial) + (OutSpatial * PaddedGroupOut);
+                var dWeightT = ps + (part * stride) + WeightGradientOffset;
                 for (var g = 0; g < TShape.Groups; g++)
                 {
                     var dwT = dWeightT + (g * PatchLength * PaddedGroupOut);
@@ -80,6 +134,9 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>One backward call's pointers; each part handles a contiguous range of samples with its own scratch.</summary>
     private sealed class BackwardWork : IParallelWork
     {
+        /// <summary>The weights flipped and transposed for the implicit input gradient: per group, [GroupIn × GroupOut·K·K].</summary>
+        public readonly float[] Flipped = ImplicitInputGradient ? new float[TShape.OutChannels * PatchLength] : [];
+        public float* FlippedData;
         public float* X;
         public float* W;
         public float* Dy;
@@ -92,10 +149,11 @@ public static unsafe partial class Conv2DKernel<TShape>
         {
             var cols = Scratch + (part * ScratchStride);
             var dcols = cols + (PatchLength * OutSpatial);
-            var dOutT = dcols + (PatchLength * OutSpatial);
-            var dWeightT = dOutT + (OutSpatial * PaddedGroupOut);
+            var dWeightT = cols + WeightGradientOffset;
+            var dOutT = dWeightT - (OutSpatial * PaddedGroupOut);
             var dBiasPart = dWeightT + (TShape.Groups * PatchLength * PaddedGroupOut);
             var bordered = dBiasPart + TShape.OutChannels;
+            var borderedGradient = bordered + PaddedInputLength;
 
             // The weight gradient is accumulated transposed, dWᵀ[patch, out] += cols · dyᵀ, so that the
             // product is vectorized along the output channels instead of along a short spatial axis. The
@@ -130,6 +188,10 @@ public static unsafe partial class Conv2DKernel<TShape>
                     {
                         Gemm.MultiplyTN(GroupIn, OutSpatial, GroupOut, w, PatchLength, dOut, OutSpatial, dInput, InSpatial, accumulate: true);
                     }
+                    else if (ImplicitInputGradient)
+                    {
+                        InputGradient(FlippedData + (g * GroupIn * GroupOut * TShape.Kernel * TShape.Kernel), dOut, dInput, product: dcols, borderedGradient);
+                    }
                     else
                     {
                         Gemm.MultiplyTN(PatchLength, OutSpatial, GroupOut, w, PatchLength, dOut, OutSpatial, dcols, OutSpatial, accumulate: false);
@@ -141,6 +203,61 @@ public static unsafe partial class Conv2DKernel<TShape>
                 for (var c = 0; c < TShape.OutChannels; c++)
                 {
                     dBiasPart[c] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dyn + (c * OutSpatial), OutSpatial));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The implicit input gradient of one group (see <see cref="ImplicitInputGradient"/>): border the output gradient,
+    /// multiply the flipped weights by its shifted rows, add each input row's real columns onto <paramref name="dInput"/>.
+    /// </summary>
+    private static void InputGradient(float* flipped, float* dOut, float* dInput, float* product, float* borderedGradient)
+    {
+        int h = TShape.InHeight, wd = TShape.InWidth, bw = GradientBorderedWidth, taps = GroupOut * TShape.Kernel * TShape.Kernel;
+        Border(dOut, GroupOut, TShape.OutHeight, TShape.OutWidth, GradientBorder, borderedGradient, borderedGradient + BorderedGradientLength);
+        fixed (int* offsets = GradientTapOffsets)
+        {
+            Gemm.MultiplyNNIndexed(GroupIn, InputGradientColumns, taps, flipped, taps, borderedGradient, offsets, product, InputGradientColumns, accumulate: false);
+        }
+
+        for (var c = 0; c < GroupIn; c++)
+        {
+            for (var y = 0; y < h; y++)
+            {
+                var row = product + (c * InputGradientColumns) + (y * bw);
+                var target = dInput + (((c * h) + y) * wd);
+                if (c < GroupIn - 1 || y < h - 1)
+                {
+                    // Within this sample and group, which only this thread writes: the vector add may write back past the row.
+                    AddRun(row, target, wd);
+                }
+                else
+                {
+                    var run = new Span<float>(target, wd);
+                    TensorPrimitives.Add(run, new ReadOnlySpan<float>(row, wd), run);
+                }
+            }
+        }
+    }
+
+    /// <summary>Fills <paramref name="flipped"/> with each group's weights as [ci][co, K−1−kh, K−1−kw] (see <see cref="ImplicitInputGradient"/>).</summary>
+    private static void Flip(float* weight, float[] flipped)
+    {
+        var k = TShape.Kernel;
+        var taps = GroupOut * k * k;
+        for (var g = 0; g < TShape.Groups; g++)
+        {
+            for (var ci = 0; ci < GroupIn; ci++)
+            {
+                for (var co = 0; co < GroupOut; co++)
+                {
+                    var source = weight + (((g * GroupOut) + co) * PatchLength) + (ci * k * k);
+                    var target = (((g * GroupIn) + ci) * taps) + (co * k * k);
+                    for (var t = 0; t < k * k; t++)
+                    {
+                        flipped[target + t] = source[(k * k) - 1 - t];
+                    }
                 }
             }
         }
