@@ -12,14 +12,22 @@ namespace PruneGen.Kernels;
 /// </summary>
 /// <remarks>
 /// <para>
+/// Every other layer first copies the group's input into a buffer with a zero border of the padding's width, so no
+/// tap needs an edge test. A stride-1 layer then multiplies one sample without unfolding it at all
+/// (<see cref="Implicit"/>): row (c, kh, kw) of the unfolded input is the bordered input shifted by that tap, so the
+/// product reads its rows through a table of offsets (<see cref="Gemm.MultiplyNNIndexed"/>) and computes the output
+/// rows at the bordered width, dropping the extra columns when it stores them. Otherwise (strided layers, and several
+/// samples at once) im2col unfolds the input, one vector copy per output row.
+/// </para>
+/// <para>
+/// The columns of a product are padded to a multiple of <see cref="LayerNode.Im2ColRowAlignment"/> (zeros), so it runs
+/// on whole vectors only. Where one sample's output fills those vectors poorly (7×7: 49 of 64 lanes), one product
+/// covers several samples side by side (<see cref="Samples"/>; 4 at 7×7, 196 of 208 lanes).
+/// </para>
+/// <para>
 /// The store is fused: bias, a following BatchNorm (folded into a per-channel scale and shift), a residual
 /// addition and ReLU are applied to each channel plane right after the product, while it is in cache, so
 /// inference makes one pass over the output instead of four.
-/// </para>
-/// <para>
-/// The im2col rows are padded to a multiple of <see cref="LayerNode.Im2ColRowAlignment"/> columns (zeros): the
-/// product then runs on whole vectors only (14×14 = 196 columns would otherwise leave 4 columns to a
-/// one-lane loop that costs a quarter of the layer's time) and the epilogue copies the real columns out.
 /// </para>
 /// <para>
 /// Work is split across <see cref="WorkerPool"/> threads by samples. (Splitting one sample's output channels
