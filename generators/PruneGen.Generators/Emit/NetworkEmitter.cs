@@ -277,6 +277,8 @@ internal static class NetworkEmitter
         EmitArgumentChecks(w, spec, g);
         w.Line($"if (output.Length < batch * OutputSize) throw new global::System.ArgumentException($\"{spec.ClassName}.Forward: output holds {{output.Length}} floats, but {{batch}} samples of {g.OutputShape} need {{batch * OutputSize}}.\", nameof(output));");
         w.Line("var scratchLength = ScratchLength * global::PruneGen.Kernels.WorkerPool.Workers;");
+        w.Line("// Kernel threads spin between this pass's layers instead of sleeping (a wake-up costs as much as a small layer).");
+        w.Line("using var burst = global::PruneGen.Kernels.WorkerPool.Burst(batch * TotalMacs);");
         w.Line("var needed = (batch * ActivationsPerSample) + scratchLength;");
         w.Line("if (_workspace.Length < needed) _workspace = new float[needed];");
         w.Line("var workspace = global::System.MemoryExtensions.AsSpan(_workspace);");

@@ -30,9 +30,10 @@ namespace PruneGen.Kernels;
 /// inference makes one pass over the output instead of four.
 /// </para>
 /// <para>
-/// Work is split across <see cref="WorkerPool"/> threads by samples. (Splitting one sample's output channels
-/// across threads at batch 1 was measured slower: waking the sleeping worker costs tens of microseconds per
-/// layer; see docs/BENCHMARKS.md.)
+/// Work is split across <see cref="WorkerPool"/> threads by samples; one sample of a stride-1 layer of at least
+/// <see cref="SplitMacs"/> by output channels. That pays only because a generated forward pass keeps the workers
+/// spinning between its layers (<see cref="WorkerPool.Burst"/>): waking a sleeping worker costs about as much as
+/// half a batch-1 layer (docs/BENCHMARKS.md).
 /// </para>
 /// </remarks>
 /// <typeparam name="TShape">The layer's constant dimensions.</typeparam>
@@ -137,6 +138,15 @@ public static unsafe partial class Conv2DKernel<TShape>
 
         var work = t_forward ??= new ForwardWork();
         norm.Fold(bias, work.Scale, work.Shift);
+
+        // One sample of a large stride-1 layer: the threads split its output channels (one bordered input, each
+        // thread's product in its own scratch).
+        var split = batch == 1 && Implicit && TShape.Groups == 1 && WorkerPool.Workers > 1 && (long)OutSpatial * TShape.OutChannels * PatchLength >= SplitMacs && scratch.Length / WorkerPool.Workers >= ScratchLength;
+        if (split)
+        {
+            parts = WorkerPool.Workers;
+        }
+
         fixed (float* px = x, pw = weight, py = y, pr = residual, cols = scratch, scale = work.Scale, shift = work.Shift)
         {
             work.X = px;
@@ -149,9 +159,18 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.Scratch = cols;
             work.ScratchStride = ScratchLength == 0 ? 0 : scratch.Length / parts;
             work.Batch = batch;
+            work.SplitChannels = split;
+            if (split)
+            {
+                Border(px, cols + ProductRegion, cols + ProductRegion + PaddedInputLength);
+            }
+
             WorkerPool.Run(work, parts);
         }
     }
+
+    /// <summary>Multiply-adds above which one sample's output channels are split across the threads.</summary>
+    private const long SplitMacs = 1_000_000;
 
     /// <summary>
     /// Group <paramref name="g"/> of samples <paramref name="n"/> to <paramref name="n"/> + <paramref name="count"/> − 1: the
@@ -193,19 +212,25 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// </summary>
     private static void ImplicitGroup(ForwardWork work, int n, int g, float* product, float* bordered)
     {
-        var first = g * GroupOut;
-        var sample = (n * TShape.OutChannels) + first;
         Border(work.X + (((n * TShape.InChannels) + (g * GroupIn)) * InSpatial), bordered, bordered + PaddedInputLength);
+        ImplicitChannels(work, n, g, 0, GroupOut, product, bordered);
+    }
+
+    /// <summary>Output channels <paramref name="from"/> to <paramref name="to"/> − 1 of group <paramref name="g"/> of sample <paramref name="n"/> from its bordered input.</summary>
+    private static void ImplicitChannels(ForwardWork work, int n, int g, int from, int to, float* product, float* bordered)
+    {
+        var first = (g * GroupOut) + from;
+        var sample = (n * TShape.OutChannels) + first;
         fixed (int* offsets = TapOffsets)
         {
-            Gemm.MultiplyNNIndexed(GroupOut, ImplicitColumns, PatchLength, work.W + (first * PatchLength), PatchLength, bordered, offsets, product, ImplicitColumns, accumulate: false);
+            Gemm.MultiplyNNIndexed(to - from, ImplicitColumns, PatchLength, work.W + (first * PatchLength), PatchLength, bordered, offsets, product, ImplicitColumns, accumulate: false);
         }
 
         // Gather each output row's real columns into the output plane (vector copies that overshoot into the next row,
         // which is copied after), then run the fused store over the whole plane in place.
         int oh = TShape.OutHeight, ow = TShape.OutWidth, bw = BorderedWidth;
-        var productEnd = product + (GroupOut * ImplicitColumns);
-        for (var r = 0; r < GroupOut; r++)
+        var productEnd = product + ((to - from) * ImplicitColumns);
+        for (var r = 0; r < to - from; r++)
         {
             var c = first + r;
             var output = work.Y + ((sample + r) * OutSpatial);
@@ -235,9 +260,16 @@ public static unsafe partial class Conv2DKernel<TShape>
         public float* Scratch;
         public int ScratchStride;
         public int Batch;
+        public bool SplitChannels;
 
         public void Execute(int part, int parts)
         {
+            if (SplitChannels)
+            {
+                ImplicitChannels(this, 0, 0, GroupOut * part / parts, GroupOut * (part + 1) / parts, Scratch + (part * ScratchStride), Scratch + ProductRegion);
+                return;
+            }
+
             var cols = Scratch + (part * ScratchStride);
             var product = cols + (PatchLength * Columns);
             var bordered = cols + ProductRegion;

@@ -515,6 +515,8 @@ public partial class VggNet : global::PruneGen.ITrainableNetwork
         if (input.Length < batch * InputSize) throw new global::System.ArgumentException($"VggNet: input holds {input.Length} floats, but {batch} samples of 1×28×28 need {batch * InputSize}.", nameof(input));
         if (output.Length < batch * OutputSize) throw new global::System.ArgumentException($"VggNet.Forward: output holds {output.Length} floats, but {batch} samples of 10 need {batch * OutputSize}.", nameof(output));
         var scratchLength = ScratchLength * global::PruneGen.Kernels.WorkerPool.Workers;
+        // Kernel threads spin between this pass's layers instead of sleeping (a wake-up costs as much as a small layer).
+        using var burst = global::PruneGen.Kernels.WorkerPool.Burst(batch * TotalMacs);
         var needed = (batch * ActivationsPerSample) + scratchLength;
         if (_workspace.Length < needed) _workspace = new float[needed];
         var workspace = global::System.MemoryExtensions.AsSpan(_workspace);

@@ -4,7 +4,8 @@ namespace PruneGen.Tests.Numerics;
 
 /// <summary>
 /// <see cref="WorkerPool"/>'s handoff: every part of every call runs exactly once, back to back, after a pause,
-/// and when a call has fewer parts than there are workers; a failing part is rethrown and the pool keeps working.
+/// when a call has fewer parts than there are workers, and inside and between bursts (spinning workers); a failing
+/// part is rethrown and the pool keeps working.
 /// </summary>
 public sealed class WorkerPoolTests
 {
@@ -38,6 +39,40 @@ public sealed class WorkerPoolTests
         }
 
         Assert.Equal(expected, work.Runs);
+    }
+
+    [Fact]
+    public void EveryPartRunsOnce_InBurstsAndBetweenThem_FromTwoThreads()
+    {
+        // Workers spin during a burst and sleep between bursts; calls switch between the two modes, two threads
+        // open and close bursts independently, and no part may be lost (a lost wake-up would hang here) or repeated.
+        var works = new[] { new Counting(), new Counting() };
+        var counts = new int[2][];
+        Parallel.For(0, 2, t =>
+        {
+            counts[t] = new int[64];
+            for (var call = 0; call < 2000; call++)
+            {
+                var parts = 1 + (call % WorkerPool.Workers);
+                using (WorkerPool.Burst(call % 3 == 0 ? 0 : long.MaxValue))
+                {
+                    WorkerPool.Run(works[t], parts);
+                }
+
+                for (var p = 0; p < parts; p++)
+                {
+                    counts[t][p]++;
+                }
+
+                if (call % 400 == 399)
+                {
+                    Thread.Sleep(2);
+                }
+            }
+        });
+
+        Assert.Equal(counts[0], works[0].Runs);
+        Assert.Equal(counts[1], works[1].Runs);
     }
 
     [Fact]
