@@ -25,6 +25,7 @@ public static class WorkerPool
     private static IParallelWork? _work;
     private static int _parts;
     private static int _remaining;
+    private static readonly int[] Assigned;
     private static int _job;
     private static int _bursts;
     private static Exception? _failure;
@@ -33,6 +34,7 @@ public static class WorkerPool
     {
         Workers = Choose(Environment.GetEnvironmentVariable("PRUNEGEN_THREADS"), Environment.ProcessorCount);
         Wake = new SemaphoreSlim[Workers - 1];
+        Assigned = new int[Workers];
         for (var i = 0; i < Wake.Length; i++)
         {
             var index = i + 1;
@@ -72,11 +74,13 @@ public static class WorkerPool
             _parts = parts;
             _failure = null;
             Volatile.Write(ref _remaining, parts - 1);
-            Interlocked.Increment(ref _job);
+            var job = Interlocked.Increment(ref _job);
             for (var p = 1; p < parts; p++)
             {
-                // A worker spinning in a burst sees the new job without this; the count it leaves only makes a later
-                // wait return at once, and the worker finds no new job and waits again.
+                // Each part's worker gets the job's ticket, so a worker runs only jobs it is part of, each once. A worker
+                // spinning in a burst sees its ticket without the release; the count that leaves only makes a later
+                // wait return at once, and the worker finds no new ticket and waits again.
+                Volatile.Write(ref Assigned[p], job);
                 Wake[p - 1].Release();
             }
 
@@ -156,7 +160,8 @@ public static class WorkerPool
         var spin = default(SpinWait);
         while (true)
         {
-            if (Volatile.Read(ref _job) == seen)
+            var job = Volatile.Read(ref Assigned[index]);
+            if (job == seen)
             {
                 if (Volatile.Read(ref _bursts) == 0)
                 {
@@ -170,12 +175,7 @@ public static class WorkerPool
             }
 
             spin.Reset();
-            seen = Volatile.Read(ref _job);
-            if (index >= Volatile.Read(ref _parts))
-            {
-                continue;
-            }
-
+            seen = job;
             try
             {
                 _work!.Execute(index, _parts);
