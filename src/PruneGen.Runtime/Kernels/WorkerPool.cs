@@ -110,6 +110,21 @@ public static class WorkerPool
         }
     }
 
+    /// <summary>The most releases any worker's semaphore holds (tests: bursts must not pile them up).</summary>
+    internal static int PendingReleases
+    {
+        get
+        {
+            var most = 0;
+            foreach (var wake in Wake)
+            {
+                most = Math.Max(most, wake.CurrentCount);
+            }
+
+            return most;
+        }
+    }
+
     /// <summary>Multiply-adds of a pass below which a burst costs more (one wake-up) than it saves.</summary>
     public const long BurstMacs = 2_000_000;
 
@@ -176,6 +191,10 @@ public static class WorkerPool
 
             spin.Reset();
             seen = job;
+
+            // Take this job's release if a spinning worker left it, so bursts that never end (callers on many threads)
+            // cannot pile up counts on the semaphore.
+            Wake[index - 1].Wait(0);
             try
             {
                 _work!.Execute(index, _parts);

@@ -76,6 +76,23 @@ public sealed class WorkerPoolTests
     }
 
     [Fact]
+    public void ALongBurstDoesNotPileUpWakeUps()
+    {
+        // A burst that outlives many calls (as overlapping passes on several threads would keep one open): every
+        // call releases its workers' semaphores, and the spinning workers must take those releases back.
+        var work = new Counting();
+        using (WorkerPool.Burst(long.MaxValue))
+        {
+            for (var call = 0; call < 5000; call++)
+            {
+                WorkerPool.Run(work, WorkerPool.Workers);
+            }
+
+            Assert.True(WorkerPool.PendingReleases <= 2, $"{WorkerPool.PendingReleases} wake-ups pending after 5 000 calls in one burst.");
+        }
+    }
+
+    [Fact]
     public void AFailingPartIsRethrown_AndThePoolKeepsWorking()
     {
         // On a worker thread the failure comes back wrapped; when another test holds the pool, the parts run on
