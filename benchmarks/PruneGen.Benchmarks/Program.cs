@@ -6,7 +6,8 @@ namespace PruneGen.Benchmarks;
 
 /// <summary>
 /// <c>quick</c> prints a comparison table without BenchmarkDotNet, <c>layers</c> a per-layer profile
-/// of VggNet (PruneGen kernels and ONNX Runtime's profiler), <c>staircase</c> latency against one group's
+/// of VggNet (PruneGen kernels and ONNX Runtime's profiler), <c>convs</c> single convolutions forward and
+/// backward, <c>staircase</c> latency against one group's
 /// width (compiled at run time); anything else goes to
 /// BenchmarkDotNet's switcher (e.g. <c>--filter '*Inference*'</c>, <c>--list flat</c>).
 /// </summary>
@@ -28,6 +29,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "layers")
         {
             return LayerProfile.Run(args);
+        }
+
+        if (args.Length > 0 && args[0] == "convs")
+        {
+            return ConvProfile.Run(args);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -1,0 +1,136 @@
+using System;
+using System.Globalization;
+using System.IO;
+using PruneGen.Kernels;
+using Spectre.Console;
+
+namespace PruneGen.Benchmarks.Quick;
+
+/// <summary>
+/// <c>convs</c>: single 3×3 convolutions of the reference networks, timed on their own at the process's thread count
+/// (set PRUNEGEN_THREADS=1 for one thread): the forward kernel at batch 1 and 64, the backward kernel (weight, bias
+/// and input gradients) at batch 64, and the kernel's matrix product alone on ready-made columns, so the cost around
+/// the product (unfolding, the store) shows as the difference.
+/// </summary>
+public static class ConvProfile
+{
+    /// <summary>Runs the profile and prints one table.</summary>
+    public static int Run(string[] args)
+    {
+        var rounds = args.Length > 2 && args[1] == "--rounds" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 9;
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Profile.Width = 200;
+        }
+
+        var table = new Table { Title = new TableTitle($"Convolutions alone, {WorkerPool.Workers} thread(s), median µs of {rounds} blocks (GFLOP/s), load {File.ReadAllText("/proc/loadavg").Trim()}") };
+        foreach (var h in new[] { "layer", "forward b1", "forward b64", "product alone b64", "backward b64" })
+        {
+            table.AddColumn(new TableColumn(h).RightAligned());
+        }
+
+        Row<VggShapes.Conv2>(table, "VGG conv2 32→32 @28²", rounds);
+        Row<VggShapes.Conv4>(table, "VGG conv4 64→64 @14²", rounds);
+        Row<VggShapes.Conv6>(table, "VGG conv6 128→128 @7²", rounds);
+        Row<ResNetShapes.Stage1>(table, "ResNet 16→16 @28²", rounds);
+        Row<ResNetShapes.Stage2>(table, "ResNet 32→32 @14²", rounds);
+        Row<ResNetShapes.Stage3>(table, "ResNet 64→64 @7²", rounds);
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    private static unsafe void Row<TShape>(Table table, string name, int rounds)
+        where TShape : IConv2DShape
+    {
+        const int Batch = 64;
+        int patch = TShape.InChannels * TShape.Kernel * TShape.Kernel, spatial = TShape.OutHeight * TShape.OutWidth;
+        var columns = (spatial + 15) / 16 * 16;
+        var random = new Random(7);
+        float[] Fill(int length)
+        {
+            var data = new float[length];
+            for (var i = 0; i < data.Length; i++)
+            {
+                data[i] = (float)(random.NextDouble() - 0.5);
+            }
+
+            return data;
+        }
+
+        var x = Fill(Batch * TShape.InChannels * TShape.InHeight * TShape.InWidth);
+        var w = Fill(TShape.OutChannels * patch);
+        var b = Fill(TShape.OutChannels);
+        var y = new float[Batch * TShape.OutChannels * spatial];
+        var dy = Fill(y.Length);
+        var (dx, dw, db) = (new float[x.Length], new float[w.Length], new float[b.Length]);
+        var scratch = new float[Conv2DKernel<TShape>.ScratchLength * WorkerPool.Workers];
+        var backwardScratch = new float[Conv2DKernel<TShape>.BackwardScratchLength * WorkerPool.Workers];
+        var cols = Fill(patch * columns);
+        var product = new float[TShape.OutChannels * columns];
+
+        double Median(Action action) => Stats.Of(Sampling.Repeat(action, rounds, warmSeconds: 0.3)).Median;
+        string Cell(double micros, double flops) => $"{micros.ToString("F1", CultureInfo.InvariantCulture)} ({(flops / micros / 1e3).ToString("F0", CultureInfo.InvariantCulture)})";
+        var flop = 2.0 * TShape.OutChannels * spatial * patch;
+
+        var forward1 = Median(() => Conv2DKernel<TShape>.Forward(x, w, b, y, 1, scratch));
+        var forward64 = Median(() => Conv2DKernel<TShape>.Forward(x, w, b, y, Batch, scratch));
+        var alone = Median(() =>
+        {
+            fixed (float* pw = w, pc = cols, pp = product)
+            {
+                for (var n = 0; n < Batch; n++)
+                {
+                    Gemm.MultiplyNN(TShape.OutChannels, columns, patch, pw, patch, pc, columns, pp, columns, accumulate: false);
+                }
+            }
+        });
+        var backward = Median(() => Conv2DKernel<TShape>.Backward(x, w, dy, dx, dw, db, Batch, backwardScratch));
+        table.AddRow(name, Cell(forward1, flop), Cell(forward64, Batch * flop), Cell(alone, Batch * flop), Cell(backward, 2 * Batch * flop));
+    }
+}
+
+/// <summary>The tiny ResNet's stride-1 3×3 convolution shapes, one per stage (the same constants the generator emits).</summary>
+internal static class ResNetShapes
+{
+    public readonly struct Stage1 : IConv2DShape
+    {
+        public static int InChannels => 16;
+        public static int InHeight => 28;
+        public static int InWidth => 28;
+        public static int OutChannels => 16;
+        public static int OutHeight => 28;
+        public static int OutWidth => 28;
+        public static int Kernel => 3;
+        public static int Stride => 1;
+        public static int Padding => 1;
+        public static int Groups => 1;
+    }
+
+    public readonly struct Stage2 : IConv2DShape
+    {
+        public static int InChannels => 32;
+        public static int InHeight => 14;
+        public static int InWidth => 14;
+        public static int OutChannels => 32;
+        public static int OutHeight => 14;
+        public static int OutWidth => 14;
+        public static int Kernel => 3;
+        public static int Stride => 1;
+        public static int Padding => 1;
+        public static int Groups => 1;
+    }
+
+    public readonly struct Stage3 : IConv2DShape
+    {
+        public static int InChannels => 64;
+        public static int InHeight => 7;
+        public static int InWidth => 7;
+        public static int OutChannels => 64;
+        public static int OutHeight => 7;
+        public static int OutWidth => 7;
+        public static int Kernel => 3;
+        public static int Stride => 1;
+        public static int Padding => 1;
+        public static int Groups => 1;
+    }
+}
