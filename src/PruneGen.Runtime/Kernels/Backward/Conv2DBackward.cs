@@ -277,8 +277,9 @@ public static unsafe partial class Conv2DKernel<TShape>
 
     /// <summary>
     /// The adjoint of <c>Im2Col</c>: adds each column entry back onto the input position it was copied from. The entries
-    /// are added into the zero-bordered gradient <paramref name="bordered"/> first (this thread's scratch, so at stride 1
-    /// a run's vector add may read and write back past it), whose interior is then added onto <paramref name="dInput"/>.
+    /// are added into the zero-bordered gradient <paramref name="bordered"/> first (no edge tests), whose interior is
+    /// then added onto <paramref name="dInput"/>. Only strided layers (and stride-1 ones padded by K or more) come here;
+    /// the others take <see cref="InputGradient"/>.
     /// </summary>
     private static void Col2ImAdd(float* cols, float* dInput, float* bordered)
     {
@@ -297,12 +298,6 @@ public static unsafe partial class Conv2DKernel<TShape>
                     {
                         var from = row + (y * ow);
                         var to = dst + (y * s * bw);
-                        if (s == 1)
-                        {
-                            AddRun(from, to, ow);
-                            continue;
-                        }
-
                         for (var x = 0; x < ow; x++)
                         {
                             to[x * s] += from[x];
