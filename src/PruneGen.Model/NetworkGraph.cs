@@ -61,9 +61,11 @@ public sealed record LayerNode(
     }
 
     /// <summary>
-    /// Floats of im2col scratch one sample of this layer needs: a convolution is computed as a matrix
-    /// product over unfolded input patches (rows padded to <see cref="Im2ColRowAlignment"/>), except a 1×1
-    /// stride-1 unpadded one, which multiplies the input directly. The generated code sizes its workspace from this (per kernel thread); the kernel relies on it.
+    /// Floats of convolution scratch one kernel thread needs at inference: the larger of the im2col columns (and
+    /// product) for <see cref="SamplesPerProduct"/> samples side by side and the implicit product
+    /// (<see cref="ImplicitProductLength"/>), plus the bordered input (<see cref="PaddedInputLength"/>); 0 for a 1×1
+    /// stride-1 unpadded convolution, which multiplies the input directly. The generated code sizes its workspace
+    /// from this and <c>Conv2DKernel.ScratchLength</c> must equal it (ScratchLengthTests).
     /// </summary>
     public int Im2ColLength
     {
