@@ -17,11 +17,7 @@ public static class ConvProfile
     /// <summary>Runs the profile and prints one table.</summary>
     public static int Run(string[] args)
     {
-        var rounds = args.Length > 2 && args[1] == "--rounds" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 9;
-        if (Console.IsOutputRedirected)
-        {
-            AnsiConsole.Profile.Width = 200;
-        }
+        var rounds = Sampling.ProfileRounds(args);
 
         var table = new Table { Title = new TableTitle($"Convolutions alone, {WorkerPool.Workers} thread(s), median µs of {rounds} blocks (GFLOP/s), load {File.ReadAllText("/proc/loadavg").Trim()}") };
         foreach (var h in new[] { "layer", "forward b1", "forward b64", "product alone b64", "backward b64" })

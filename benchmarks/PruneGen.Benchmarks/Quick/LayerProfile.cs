@@ -23,11 +23,7 @@ public static class LayerProfile
     /// <summary>Runs the profile for batch 1 and 64 and prints one table per batch.</summary>
     public static int Run(string[] args)
     {
-        var rounds = args.Length > 2 && args[1] == "--rounds" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 9;
-        if (Console.IsOutputRedirected)
-        {
-            AnsiConsole.Profile.Width = 200;
-        }
+        var rounds = Sampling.ProfileRounds(args);
 
         AnsiConsole.MarkupLineInterpolated($"[grey]VggNet per layer, {WorkerPool.Workers} thread(s), load {File.ReadAllText("/proc/loadavg").Trim()}[/]");
         foreach (var batch in new[] { 1, 64 })

@@ -1,7 +1,9 @@
 using System;
 using System.Diagnostics;
+using System.Globalization;
 using System.Linq;
 using System.Threading;
+using Spectre.Console;
 
 namespace PruneGen.Benchmarks.Quick;
 
@@ -54,6 +56,20 @@ public static class Sampling
         }
 
         return (timesA, timesB);
+    }
+
+    /// <summary>
+    /// The <c>--rounds N</c> of a profile command (<c>layers</c>, <c>convs</c>; default 9); widens the tables when the
+    /// output goes to a file, so their columns are not wrapped.
+    /// </summary>
+    public static int ProfileRounds(string[] args)
+    {
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Profile.Width = 200;
+        }
+
+        return args.Length > 2 && args[1] == "--rounds" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 9;
     }
 
     /// <summary>Per-call time in µs of each of <paramref name="rounds"/> blocks of <paramref name="action"/>.</summary>
