@@ -139,8 +139,11 @@ public static unsafe partial class Conv2DKernel<TShape>
         var work = t_forward ??= new ForwardWork();
         norm.Fold(bias, work.Scale, work.Shift);
 
-        // One sample of a large stride-1 layer: the threads split its output channels (one bordered input, each
-        // thread's product in its own scratch).
+        // Winograd where it pays (see Conv2DKernel.Winograd.cs): several samples, or one sample of at least 7×7 tiles.
+        var winograd = WinogradShape && (batch > 1 || TilesPerSample >= WinogradSingleSampleTiles);
+
+        // One sample of a large stride-1 layer: the threads split its output channels (one bordered or transformed
+        // input; each thread multiplies its rows into its own scratch).
         var split = batch == 1 && Implicit && TShape.Groups == 1 && WorkerPool.Workers > 1 && (long)OutSpatial * TShape.OutChannels * PatchLength >= SplitMacs && scratch.Length / WorkerPool.Workers >= ScratchLength;
         if (split)
         {
@@ -160,7 +163,12 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.ScratchStride = ScratchLength == 0 ? 0 : scratch.Length / parts;
             work.Batch = batch;
             work.SplitChannels = split;
-            if (split)
+            work.Winograd = winograd;
+            if (winograd)
+            {
+                WinogradPrepare(work, split);
+            }
+            else if (split)
             {
                 Border(px, cols + ProductRegion, cols + ProductRegion + PaddedInputLength);
             }
@@ -261,9 +269,26 @@ public static unsafe partial class Conv2DKernel<TShape>
         public int ScratchStride;
         public int Batch;
         public bool SplitChannels;
+        public bool Winograd;
+
+        /// <summary>The filters after the Winograd transform, and each part's Winograd workspace (the caller's, see <see cref="WinogradWorkspace"/>).</summary>
+        public float* U;
+        public readonly nint[] WinogradSpaces = new nint[WorkerPool.Workers];
 
         public void Execute(int part, int parts)
         {
+            if (Winograd && SplitChannels)
+            {
+                WinogradChannels(this, part, TShape.OutChannels * part / parts, TShape.OutChannels * (part + 1) / parts);
+                return;
+            }
+
+            if (Winograd)
+            {
+                WinogradSamplesRange(this, part, Batch * part / parts, Batch * (part + 1) / parts);
+                return;
+            }
+
             if (SplitChannels)
             {
                 ImplicitChannels(this, 0, 0, GroupOut * part / parts, GroupOut * (part + 1) / parts, Scratch + (part * ScratchStride), Scratch + ProductRegion);
@@ -355,9 +380,15 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// each inside a zero border <paramref name="pad"/> wide, and zeroes what follows up to <paramref name="borderedEnd"/>
     /// (the slack that the last rows' vector reads touch).
     /// </summary>
-    private static void Border(float* input, int channels, int h, int wd, int pad, float* bordered, float* borderedEnd)
+    private static void Border(float* input, int channels, int h, int wd, int pad, float* bordered, float* borderedEnd) =>
+        Border(input, channels, h, wd, pad, h + (2 * pad), wd + (2 * pad), bordered, borderedEnd);
+
+    /// <summary>
+    /// As above, into planes of <paramref name="bh"/> × <paramref name="bw"/> (at least the padded size): the input sits
+    /// <paramref name="pad"/> rows and columns in, and everything else is zero.
+    /// </summary>
+    private static void Border(float* input, int channels, int h, int wd, int pad, int bh, int bw, float* bordered, float* borderedEnd)
     {
-        int bh = h + (2 * pad), bw = wd + (2 * pad);
         for (var c = 0; c < channels; c++)
         {
             var plane = bordered + (c * bh * bw);
@@ -378,7 +409,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                 }
             }
 
-            new Span<float>(plane + ((pad + h) * bw), pad * bw).Clear();
+            new Span<float>(plane + ((pad + h) * bw), (bh - pad - h) * bw).Clear();
         }
 
         var end = bordered + (channels * bh * bw);

@@ -1,0 +1,414 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using PruneGen.Model;
+
+namespace PruneGen.Kernels;
+
+/// <summary>
+/// Winograd F(2×2, 3×3) for the stride-1 3×3 convolutions: each 2×2 block of outputs ("tile") comes from a 4×4 block of
+/// the bordered input. With <c>U = G·g·Gᵀ</c> (each 3×3 filter made 4×4) and <c>V = Bᵀ·d·B</c> (each input tile made 4×4),
+/// the 16 positions e of a tile are 16 independent products <c>M[e] = U[e] · V[e]</c>, (Cout × Cin)·(Cin × tiles), and
+/// <c>Y = Aᵀ·M·A</c> turns each tile back into 2×2 outputs. The products take 16·Cout·Cin multiply-adds per tile against
+/// 36·Cout·Cin for the direct method (2.25× fewer; 1.7× at 7×7, whose tiles cover 8×8). The transforms add and subtract
+/// only, so the result differs from the direct sum by rounding alone.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Used on AVX-512 (the tile transforms gather every other column with its two-source permutes) for several samples, and
+/// for one sample of at least <see cref="WinogradSingleSampleTiles"/> tiles; smaller single samples keep the implicit
+/// product, where the per-call filter transform and short products cost more than they save. Several samples are split
+/// across the threads; one sample by output channels (the caller transforms its input once).
+/// </para>
+/// <para>
+/// The transforms vectorize over the 16 tiles of a tile row, so at 7×7 and 14×14 outputs (4 and 7 tiles per row) most of
+/// their lanes are idle; the products are where the time goes. The filters are transformed on every call (there is no
+/// "weights changed" signal to cache them on). The buffers (transformed filters, inputs and products, bordered input, one
+/// output plane) are not part of the network's scratch: they belong to the calling thread (<see cref="WinogradWorkspace"/>),
+/// are shared by all its layers and grow to the largest layer during warm-up: about 10 MB for VggNet with two threads
+/// (4.4 MB per thread for its 128→128 layer at 7×7, which multiplies 16 samples at once).
+/// </para>
+/// </remarks>
+public static unsafe partial class Conv2DKernel<TShape>
+{
+    /// <summary>Whether this layer's shape can take the Winograd path (stride-1, ungrouped 3×3, on AVX-512).</summary>
+    internal static bool WinogradShape =>
+        TShape.Kernel == 3 && TShape.Stride == 1 && TShape.Groups == 1 && Simd.Level == SimdLevel.Vector512 && Avx512F.IsSupported && Avx2.IsSupported;
+
+    /// <summary>Tile rows and columns per sample (the output rounded up to even sizes).</summary>
+    private static int TileRows => (TShape.OutHeight + 1) / 2;
+
+    private static int TileColumns => (TShape.OutWidth + 1) / 2;
+
+    private static int TilesPerSample => TileRows * TileColumns;
+
+    /// <summary>Samples whose tiles one set of 16 products covers side by side: at least 256 columns, to keep the products long.</summary>
+    private static int WinogradSamples => Math.Max(1, (256 + TilesPerSample - 1) / TilesPerSample);
+
+    /// <summary>Columns of a product (the tiles of <see cref="WinogradSamples"/> samples, rounded up to whole vectors).</summary>
+    private static int ProductColumns => LayerNode.AlignColumns(WinogradSamples * TilesPerSample);
+
+    /// <summary>
+    /// Row stride of the transformed input: a tile row's 16-lane stores run up to 15 tiles past the row's last tile (into
+    /// the next tile row, stored after it), so each row keeps 16 columns of slack after the product's columns.
+    /// </summary>
+    private static int TransformedStride => ProductColumns + 16;
+
+    /// <summary>Rows and columns of one bordered plane: every tile's 4×4 input, the zero border included.</summary>
+    private static int WinogradPlaneHeight => (2 * TileRows) + 2;
+
+    private static int WinogradPlaneWidth => (2 * TileColumns) + 2;
+
+    /// <summary>Width of the staged output plane: whole groups of 16 tiles, two columns each.</summary>
+    private static int StageWidth => 2 * ((TileColumns + 15) & ~15);
+
+    /// <summary>
+    /// Floats from one position e's transformed input to the next. The 16 positions are written (and the products read) side
+    /// by side, so their planes must not lie a multiple of 4 KiB apart, which would put all 16 streams in one L1 set: a
+    /// plane of 32 × 416 floats is 13 × 4 KiB, and transforming the input took 3× as long as it does with the planes
+    /// staggered by 2 cache lines each.
+    /// </summary>
+    private static int TransformedPlane => Stagger(TShape.InChannels * TransformedStride);
+
+    /// <summary>Floats from one position e's products to the next (staggered like <see cref="TransformedPlane"/>).</summary>
+    private static int ProductPlane => Stagger(TShape.OutChannels * ProductColumns);
+
+    /// <summary><paramref name="floats"/> rounded up to a whole number of 1 KiB blocks, plus 2 cache lines.</summary>
+    private static int Stagger(int floats) => ((floats + 255) & ~255) + 32;
+
+    /// <summary>Floats from one position e's transformed filters to the next (staggered like <see cref="TransformedPlane"/>).</summary>
+    private static int WeightPlane => Stagger(TShape.OutChannels * TShape.InChannels);
+
+    private static int TransformedLength => 16 * TransformedPlane;
+
+    private static int ProductLength => (16 * ProductPlane) + 16;
+
+    private static int WinogradBorderedLength => (TShape.InChannels * WinogradPlaneHeight * WinogradPlaneWidth) + 64;
+
+    private static int StageLength => 2 * TileRows * StageWidth;
+
+    private static int WinogradPartLength => TransformedLength + ProductLength + WinogradBorderedLength + StageLength;
+
+    /// <summary>Lanes 0, 2, …, 30 and 1, 3, …, 31 of two vectors side by side (the even and the odd columns).</summary>
+    private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+
+    private static readonly Vector512<int> OddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+
+    /// <summary>Lanes that interleave two vectors: a0 b0 a1 b1 … a7 b7, and a8 b8 … a15 b15.</summary>
+    private static readonly Vector512<int> InterleaveLow = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+
+    private static readonly Vector512<int> InterleaveHigh = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+
+    /// <summary>
+    /// Transforms the filters of output channels <paramref name="from"/> to <paramref name="to"/> − 1:
+    /// <c>U[e][co][ci] = (G·g·Gᵀ)[e]</c> for <c>g = W[co, ci]</c> (3×3), 16 filters per vector (gathered, 9 floats apart).
+    /// </summary>
+    private static void TransformWeights(float* weight, float* u, int from, int to)
+    {
+        int cin = TShape.InChannels, plane = WeightPlane, first = from * cin, end = to * cin;
+        var pair = first;
+        for (; pair + 16 <= end; pair += 16)
+        {
+            var g = weight + (pair * 9);
+            Transform(
+                Tap(g), Tap(g + 1), Tap(g + 2),
+                Tap(g + 3), Tap(g + 4), Tap(g + 5),
+                Tap(g + 6), Tap(g + 7), Tap(g + 8),
+                u + pair,
+                plane,
+                16);
+        }
+
+        for (; pair < end; pair++)
+        {
+            var g = weight + (pair * 9);
+            Transform(
+                Vector512.CreateScalar(g[0]), Vector512.CreateScalar(g[1]), Vector512.CreateScalar(g[2]),
+                Vector512.CreateScalar(g[3]), Vector512.CreateScalar(g[4]), Vector512.CreateScalar(g[5]),
+                Vector512.CreateScalar(g[6]), Vector512.CreateScalar(g[7]), Vector512.CreateScalar(g[8]),
+                u + pair,
+                plane,
+                1);
+        }
+
+        static void Transform(
+            Vector512<float> g00, Vector512<float> g01, Vector512<float> g02,
+            Vector512<float> g10, Vector512<float> g11, Vector512<float> g12,
+            Vector512<float> g20, Vector512<float> g21, Vector512<float> g22,
+            float* target,
+            int plane,
+            int lanes)
+        {
+            // G along each filter row (kh): [a, (a + b + c)/2, (a − b + c)/2, c]; then down each of the 4 columns.
+            var half = Vector512.Create(0.5f);
+            Vector512<float> h00 = g00, h01 = half * (g00 + g01 + g02), h02 = half * (g00 - g01 + g02), h03 = g02;
+            Vector512<float> h10 = g10, h11 = half * (g10 + g11 + g12), h12 = half * (g10 - g11 + g12), h13 = g12;
+            Vector512<float> h20 = g20, h21 = half * (g20 + g21 + g22), h22 = half * (g20 - g21 + g22), h23 = g22;
+            Column(h00, h10, h20, target, plane, lanes);
+            Column(h01, h11, h21, target + plane, plane, lanes);
+            Column(h02, h12, h22, target + (2 * plane), plane, lanes);
+            Column(h03, h13, h23, target + (3 * plane), plane, lanes);
+        }
+
+        // Column j of the row-transformed filter to positions e = j, 4 + j, 8 + j, 12 + j.
+        static void Column(Vector512<float> a, Vector512<float> b, Vector512<float> c, float* target, int plane, int lanes)
+        {
+            var half = Vector512.Create(0.5f);
+            Put(a, target, lanes);
+            Put(half * (a + b + c), target + (4 * plane), lanes);
+            Put(half * (a - b + c), target + (8 * plane), lanes);
+            Put(c, target + (12 * plane), lanes);
+        }
+
+        static void Put(Vector512<float> value, float* target, int lanes)
+        {
+            if (lanes == 16)
+            {
+                value.Store(target);
+            }
+            else
+            {
+                *target = value.ToScalar();
+            }
+        }
+    }
+
+    /// <summary>The same tap of 16 consecutive 3×3 filters (two 8-lane gathers, 9 floats apart).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Tap(float* tap) =>
+        Vector512.Create(Avx2.GatherVector256(tap, NineApart, 4), Avx2.GatherVector256(tap + 72, NineApart, 4));
+
+    private static readonly Vector256<int> NineApart = Vector256.Create(0, 9, 18, 27, 36, 45, 54, 63);
+
+    /// <summary>
+    /// Transforms sample <paramref name="s"/> of a block: borders its planes, then for every channel and tile
+    /// <c>V[e][ci][tile] = (Bᵀ·d·B)[e]</c>, 16 tiles of a tile row per vector.
+    /// </summary>
+    private static void TransformInput(float* input, int s, float* v, float* bordered)
+    {
+        int ph = WinogradPlaneHeight, pw = WinogradPlaneWidth, tiles = TilesPerSample, tw = TileColumns, stride = TransformedStride;
+        var borderedEnd = bordered + WinogradBorderedLength;
+        Border(input, TShape.InChannels, TShape.InHeight, TShape.InWidth, TShape.Padding, ph, pw, bordered, borderedEnd);
+        var channelStride = TransformedPlane;
+        for (var ci = 0; ci < TShape.InChannels; ci++)
+        {
+            var plane = bordered + (ci * ph * pw);
+            var row = v + (ci * stride) + (s * tiles);
+            for (var ty = 0; ty < TileRows; ty++)
+            {
+                var top = plane + (2 * ty * pw);
+                for (var tx = 0; tx < tw; tx += 16)
+                {
+                    // t[i][j]: input row i of the 16 tiles after Bᵀ along the row (j).
+                    Row(top + (2 * tx), out var t00, out var t01, out var t02, out var t03);
+                    Row(top + pw + (2 * tx), out var t10, out var t11, out var t12, out var t13);
+                    Row(top + (2 * pw) + (2 * tx), out var t20, out var t21, out var t22, out var t23);
+                    Row(top + (3 * pw) + (2 * tx), out var t30, out var t31, out var t32, out var t33);
+
+                    // Bᵀ down the columns; e = 4·i + j.
+                    var target = row + (ty * tw) + tx;
+                    Store(t00 - t20, t01 - t21, t02 - t22, t03 - t23, target, channelStride);
+                    Store(t10 + t20, t11 + t21, t12 + t22, t13 + t23, target + (4 * channelStride), channelStride);
+                    Store(t20 - t10, t21 - t11, t22 - t12, t23 - t13, target + (8 * channelStride), channelStride);
+                    Store(t10 - t30, t11 - t31, t12 - t32, t13 - t33, target + (12 * channelStride), channelStride);
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Row(float* p, out Vector512<float> j0, out Vector512<float> j1, out Vector512<float> j2, out Vector512<float> j3)
+        {
+            // Columns 2t, 2t+1, 2t+2, 2t+3 of the 16 tiles t.
+            Vector512<float> a = Vector512.Load(p), b = Vector512.Load(p + 16), c = Vector512.Load(p + 2), d = Vector512.Load(p + 18);
+            var d0 = Avx512F.PermuteVar16x32x2(a, EvenLanes, b);
+            var d1 = Avx512F.PermuteVar16x32x2(a, OddLanes, b);
+            var d2 = Avx512F.PermuteVar16x32x2(c, EvenLanes, d);
+            var d3 = Avx512F.PermuteVar16x32x2(c, OddLanes, d);
+            j0 = d0 - d2;
+            j1 = d1 + d2;
+            j2 = d2 - d1;
+            j3 = d1 - d3;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Store(Vector512<float> e0, Vector512<float> e1, Vector512<float> e2, Vector512<float> e3, float* target, int step)
+        {
+            e0.Store(target);
+            e1.Store(target + step);
+            e2.Store(target + (2 * step));
+            e3.Store(target + (3 * step));
+        }
+    }
+
+    /// <summary>
+    /// Output channel <paramref name="co"/> of sample <paramref name="s"/> of a block: <c>Y = Aᵀ·M·A</c> per tile into the
+    /// staged plane, then each output row into <paramref name="output"/> and the fused store over the plane.
+    /// </summary>
+    private static void TransformOutput(ForwardWork work, float* m, int s, int co, float* stage, float* output, float* residual)
+    {
+        int tw = TileColumns, sw = StageWidth, columns = ProductColumns;
+        var step = ProductPlane;
+        var channel = m + (co * columns) + (s * TilesPerSample);
+        for (var ty = 0; ty < TileRows; ty++)
+        {
+            for (var tx = 0; tx < tw; tx += 16)
+            {
+                var p = channel + (ty * tw) + tx;
+
+                // Aᵀ along each row i of M: a_i0 = M_i0 + M_i1 + M_i2, a_i1 = M_i1 − M_i2 − M_i3.
+                Row(p, step, out var a00, out var a01);
+                Row(p + (4 * step), step, out var a10, out var a11);
+                Row(p + (8 * step), step, out var a20, out var a21);
+                Row(p + (12 * step), step, out var a30, out var a31);
+
+                // Then down the columns: output row 2ty from a0 + a1 + a2, row 2ty + 1 from a1 − a2 − a3.
+                var top = stage + (2 * ty * sw) + (2 * tx);
+                Interleave(a00 + a10 + a20, a01 + a11 + a21, top);
+                Interleave(a10 - a20 - a30, a11 - a21 - a31, top + sw);
+            }
+        }
+
+        int oh = TShape.OutHeight, ow = TShape.OutWidth;
+        var stageEnd = stage + StageLength;
+        for (var y = 0; y < oh; y++)
+        {
+            CopyRun(stage + (y * sw), output + (y * ow), ow, stageEnd, output + OutSpatial);
+        }
+
+        Epilogue.Channel(output, output, residual, OutSpatial, work.ScaleData[co], work.ShiftData[co], work.Relu);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Row(float* p, int step, out Vector512<float> first, out Vector512<float> second)
+        {
+            Vector512<float> m0 = Vector512.Load(p), m1 = Vector512.Load(p + step), m2 = Vector512.Load(p + (2 * step)), m3 = Vector512.Load(p + (3 * step));
+            first = m0 + m1 + m2;
+            second = m1 - m2 - m3;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Interleave(Vector512<float> even, Vector512<float> odd, float* target)
+        {
+            Avx512F.PermuteVar16x32x2(even, InterleaveLow, odd).Store(target);
+            Avx512F.PermuteVar16x32x2(even, InterleaveHigh, odd).Store(target + 16);
+        }
+    }
+
+    /// <summary>Part <paramref name="part"/>'s Winograd workspace (transformed inputs, products, bordered input, staged plane).</summary>
+    private static float* WinogradSpace(ForwardWork work, int part) => (float*)work.WinogradSpaces[part];
+
+    /// <summary>
+    /// Fewest tiles per sample for which one sample takes the Winograd path (7×7 tiles, a 14×14 output). Measured one
+    /// thread, batch 1 (`convs`): 64→64 @14² 150 → 124 µs, 32→32 @28² 140 → 105 µs, but 128→128 @7² (4×4 tiles) 170 → 280 µs:
+    /// 16 columns make short products, 3 of 4 lanes of each tile transform are idle, and the filters are transformed per call.
+    /// </summary>
+    private const int WinogradSingleSampleTiles = 49;
+
+    /// <summary>
+    /// Before the parts run: transform the filters (all of them, or with <paramref name="split"/> each part its own output
+    /// channels) and, for one sample split by output channels, its input into part 0's workspace, which every part reads.
+    /// </summary>
+    private static void WinogradPrepare(ForwardWork work, bool split)
+    {
+        // The calling thread's buffers, shared by every layer it runs (so they stay in cache from layer to layer).
+        work.U = WinogradWorkspace.Rent(WorkerPool.Workers, 16 * WeightPlane);
+        for (var p = 0; p < WorkerPool.Workers; p++)
+        {
+            work.WinogradSpaces[p] = (nint)WinogradWorkspace.Rent(p, WinogradPartLength);
+        }
+
+        if (!split)
+        {
+            TransformWeights(work.W, work.U, 0, TShape.OutChannels);
+            return;
+        }
+
+        var space = WinogradSpace(work, 0);
+        TransformInput(work.X, 0, space, space + TransformedLength + ProductLength);
+    }
+
+    /// <summary>
+    /// Output channels <paramref name="from"/> to <paramref name="to"/> − 1 of one sample whose input part 0's workspace holds
+    /// transformed: their filters, their rows of the 16 products (into part 0's products), their output planes.
+    /// </summary>
+    private static void WinogradChannels(ForwardWork work, int part, int from, int to)
+    {
+        TransformWeights(work.W, work.U, from, to);
+        var shared = WinogradSpace(work, 0);
+        var v = shared;
+        var m = v + TransformedLength;
+        var stage = WinogradSpace(work, part) + TransformedLength + ProductLength + WinogradBorderedLength;
+        int cin = TShape.InChannels, columns = LayerNode.AlignColumns(TilesPerSample);
+        for (var e = 0; e < 16; e++)
+        {
+            Gemm.MultiplyNN(to - from, columns, cin, work.U + (e * WeightPlane) + (from * cin), cin, v + (e * TransformedPlane), TransformedStride, m + (e * ProductPlane) + (from * ProductColumns), ProductColumns, accumulate: false);
+        }
+
+        for (var co = from; co < to; co++)
+        {
+            var residual = work.Residual == null ? null : work.Residual + (co * OutSpatial);
+            TransformOutput(work, m, 0, co, stage, work.Y + (co * OutSpatial), residual);
+        }
+    }
+
+    /// <summary>Samples <paramref name="from"/> to <paramref name="to"/> − 1 by the Winograd path, <see cref="WinogradSamples"/> at a time.</summary>
+    private static void WinogradSamplesRange(ForwardWork work, int part, int from, int to)
+    {
+        var space = WinogradSpace(work, part);
+        var v = space;
+        var m = v + TransformedLength;
+        var bordered = m + ProductLength;
+        var stage = bordered + WinogradBorderedLength;
+        int cin = TShape.InChannels, cout = TShape.OutChannels;
+        for (var n = from; n < to; n += WinogradSamples)
+        {
+            var count = Math.Min(WinogradSamples, to - n);
+            for (var s = 0; s < count; s++)
+            {
+                TransformInput(work.X + ((n + s) * cin * InSpatial), s, v, bordered);
+            }
+
+            var columns = LayerNode.AlignColumns(count * TilesPerSample);
+            for (var e = 0; e < 16; e++)
+            {
+                Gemm.MultiplyNN(cout, columns, cin, work.U + (e * WeightPlane), cin, v + (e * TransformedPlane), TransformedStride, m + (e * ProductPlane), ProductColumns, accumulate: false);
+            }
+
+            for (var s = 0; s < count; s++)
+            {
+                var sample = (n + s) * cout;
+                for (var co = 0; co < cout; co++)
+                {
+                    var residual = work.Residual == null ? null : work.Residual + ((sample + co) * OutSpatial);
+                    TransformOutput(work, m, s, co, stage, work.Y + ((sample + co) * OutSpatial), residual);
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The Winograd buffers of the calling thread: one per kernel part and one for the transformed filters, each grown to the
+/// largest layer that asked for it, so a network's layers share them (allocation happens only while they grow: warm-up).
+/// Per calling thread, because two threads may run forward passes at once; the parts of one call run on worker threads
+/// but use the buffers their caller rented.
+/// </summary>
+internal static unsafe class WinogradWorkspace
+{
+    [ThreadStatic]
+    private static float[]?[]? t_buffers;
+
+    /// <summary>Buffer <paramref name="slot"/> (0 … Workers) of the calling thread, at least <paramref name="length"/> floats, pinned.</summary>
+    public static float* Rent(int slot, int length)
+    {
+        var buffers = t_buffers ??= new float[WorkerPool.Workers + 1][];
+        var buffer = buffers[slot];
+        if (buffer == null || buffer.Length < length)
+        {
+            buffers[slot] = buffer = GC.AllocateArray<float>(length, pinned: true);
+        }
+
+        return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+    }
+}
