@@ -18,9 +18,10 @@ namespace PruneGen.Kernels;
 /// <remarks>
 /// <para>
 /// Used on AVX-512 (the tile transforms gather every other column with its two-source permutes) for several samples, and
-/// for one sample of at least <see cref="WinogradSingleSampleTiles"/> tiles; smaller single samples keep the implicit
-/// product, where the per-call filter transform and short products cost more than they save. Several samples are split
-/// across the threads; one sample by output channels (the caller transforms its input once).
+/// for one sample of at least <see cref="WinogradSingleSampleTiles"/> tiles when it runs on one thread; smaller single
+/// samples keep the implicit product, where the per-call filter transform and short products cost more than they save,
+/// and so does one sample split across threads by output channels (measured slower with Winograd). Several samples are
+/// split across the threads by samples.
 /// </para>
 /// <para>
 /// The transforms vectorize over the 16 tiles of a tile row, so at 7×7 and 14×14 outputs (4 and 7 tiles per row) most of
@@ -305,11 +306,8 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// </summary>
     private const int WinogradSingleSampleTiles = 49;
 
-    /// <summary>
-    /// Before the parts run: transform the filters (all of them, or with <paramref name="split"/> each part its own output
-    /// channels) and, for one sample split by output channels, its input into part 0's workspace, which every part reads.
-    /// </summary>
-    private static void WinogradPrepare(ForwardWork work, bool split)
+    /// <summary>Before the parts run: rent the calling thread's buffers and transform the filters, which every part reads.</summary>
+    private static void WinogradPrepare(ForwardWork work)
     {
         // The calling thread's buffers, shared by every layer it runs (so they stay in cache from layer to layer).
         work.U = WinogradWorkspace.Rent(WorkerPool.Workers, 16 * WeightPlane);
@@ -318,38 +316,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.WinogradSpaces[p] = (nint)WinogradWorkspace.Rent(p, WinogradPartLength);
         }
 
-        if (!split)
-        {
-            TransformWeights(work.W, work.U, 0, TShape.OutChannels);
-            return;
-        }
-
-        var space = WinogradSpace(work, 0);
-        TransformInput(work.X, 0, space, space + TransformedLength + ProductLength);
-    }
-
-    /// <summary>
-    /// Output channels <paramref name="from"/> to <paramref name="to"/> − 1 of one sample whose input part 0's workspace holds
-    /// transformed: their filters, their rows of the 16 products (into part 0's products), their output planes.
-    /// </summary>
-    private static void WinogradChannels(ForwardWork work, int part, int from, int to)
-    {
-        TransformWeights(work.W, work.U, from, to);
-        var shared = WinogradSpace(work, 0);
-        var v = shared;
-        var m = v + TransformedLength;
-        var stage = WinogradSpace(work, part) + TransformedLength + ProductLength + WinogradBorderedLength;
-        int cin = TShape.InChannels, columns = LayerNode.AlignColumns(TilesPerSample);
-        for (var e = 0; e < 16; e++)
-        {
-            Gemm.MultiplyNN(to - from, columns, cin, work.U + (e * WeightPlane) + (from * cin), cin, v + (e * TransformedPlane), TransformedStride, m + (e * ProductPlane) + (from * ProductColumns), ProductColumns, accumulate: false);
-        }
-
-        for (var co = from; co < to; co++)
-        {
-            var residual = work.Residual == null ? null : work.Residual + (co * OutSpatial);
-            TransformOutput(work, m, 0, co, stage, work.Y + (co * OutSpatial), residual);
-        }
+        TransformWeights(work.W, work.U, 0, TShape.OutChannels);
     }
 
     /// <summary>Samples <paramref name="from"/> to <paramref name="to"/> − 1 by the Winograd path, <see cref="WinogradSamples"/> at a time.</summary>

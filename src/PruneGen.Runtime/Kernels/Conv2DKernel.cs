@@ -139,12 +139,14 @@ public static unsafe partial class Conv2DKernel<TShape>
         var work = t_forward ??= new ForwardWork();
         norm.Fold(bias, work.Scale, work.Shift);
 
-        // Winograd where it pays (see Conv2DKernel.Winograd.cs): several samples, or one sample of at least 7×7 tiles.
-        var winograd = WinogradShape && (batch > 1 || TilesPerSample >= WinogradSingleSampleTiles);
-
-        // One sample of a large stride-1 layer: the threads split its output channels (one bordered or transformed
-        // input; each thread multiplies its rows into its own scratch).
+        // One sample of a large stride-1 layer: the threads split its output channels (one bordered input, each
+        // thread's product in its own scratch).
         var split = batch == 1 && Implicit && TShape.Groups == 1 && WorkerPool.Workers > 1 && (long)OutSpatial * TShape.OutChannels * PatchLength >= SplitMacs && scratch.Length / WorkerPool.Workers >= ScratchLength;
+
+        // Winograd where it pays (see Conv2DKernel.Winograd.cs): several samples, or one sample of at least 7×7 tiles on
+        // one thread (split across two threads, Winograd measured slower than the implicit product: VggNet batch 1
+        // 483–562 vs 468–501 µs, the tiny ResNet 505–532 vs 395–466).
+        var winograd = WinogradShape && (batch > 1 || (TilesPerSample >= WinogradSingleSampleTiles && !split));
         if (split)
         {
             parts = WorkerPool.Workers;
@@ -166,7 +168,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.Winograd = winograd;
             if (winograd)
             {
-                WinogradPrepare(work, split);
+                WinogradPrepare(work);
             }
             else if (split)
             {
@@ -277,12 +279,6 @@ public static unsafe partial class Conv2DKernel<TShape>
 
         public void Execute(int part, int parts)
         {
-            if (Winograd && SplitChannels)
-            {
-                WinogradChannels(this, part, TShape.OutChannels * part / parts, TShape.OutChannels * (part + 1) / parts);
-                return;
-            }
-
             if (Winograd)
             {
                 WinogradSamplesRange(this, part, Batch * part / parts, Batch * (part + 1) / parts);
