@@ -103,13 +103,13 @@ public static unsafe partial class Conv2DKernel<TShape>
     private static readonly Vector512<int> InterleaveHigh = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 
     /// <summary>
-    /// Transforms the filters of output channels <paramref name="from"/> to <paramref name="to"/> − 1:
-    /// <c>U[e][co][ci] = (G·g·Gᵀ)[e]</c> for <c>g = W[co, ci]</c> (3×3), 16 filters per vector (gathered, 9 floats apart).
+    /// Transforms every filter: <c>U[e][co][ci] = (G·g·Gᵀ)[e]</c> for <c>g = W[co, ci]</c> (3×3), 16 filters per vector
+    /// (gathered, 9 floats apart).
     /// </summary>
-    private static void TransformWeights(float* weight, float* u, int from, int to)
+    private static void TransformWeights(float* weight, float* u)
     {
-        int cin = TShape.InChannels, plane = WeightPlane, first = from * cin, end = to * cin;
-        var pair = first;
+        int plane = WeightPlane, end = TShape.OutChannels * TShape.InChannels;
+        var pair = 0;
         for (; pair + 16 <= end; pair += 16)
         {
             var g = weight + (pair * 9);
@@ -316,7 +316,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.WinogradSpaces[p] = (nint)WinogradWorkspace.Rent(p, WinogradPartLength);
         }
 
-        TransformWeights(work.W, work.U, 0, TShape.OutChannels);
+        TransformWeights(work.W, work.U);
     }
 
     /// <summary>Samples <paramref name="from"/> to <paramref name="to"/> − 1 by the Winograd path, <see cref="WinogradSamples"/> at a time.</summary>
