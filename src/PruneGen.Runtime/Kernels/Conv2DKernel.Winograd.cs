@@ -17,15 +17,17 @@ namespace PruneGen.Kernels;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Used on AVX-512 (the tile transforms gather every other column with its two-source permutes) for several samples, and
+/// Used on AVX-512 (the tile transforms gather every other column with its two-source permutes) for layers of at least
+/// <see cref="WinogradMinInChannels"/> input channels: for several samples, and
 /// for one sample of at least <see cref="WinogradSingleSampleTiles"/> tiles when it runs on one thread; smaller single
 /// samples keep the implicit product, where the per-call filter transform and short products cost more than they save,
 /// and so does one sample split across threads by output channels (measured slower with Winograd). Several samples are
 /// split across the threads by samples.
 /// </para>
 /// <para>
-/// The transforms vectorize over the 16 tiles of a tile row, so at 7×7 and 14×14 outputs (4 and 7 tiles per row) most of
-/// their lanes are idle; the products are where the time goes. The filters are transformed on every call (there is no
+/// The transforms run on 16 tiles per vector in tile order: a tile row of 8 or more tiles 16 at a time, narrower rows
+/// several to a vector (<see cref="PackedRows"/>: 2 at 14×14, 4 at 7×7), and the inverse transform over the tiles in
+/// order whatever the row width. The products are where most of the time goes. The filters are transformed on every call (there is no
 /// "weights changed" signal to cache them on). The buffers (transformed filters, inputs and products, bordered input, one
 /// output plane) are not part of the network's scratch: they belong to the calling thread (<see cref="WinogradWorkspace"/>),
 /// are shared by all its layers and grow to the largest layer during warm-up: about 10 MB for VggNet with two threads
@@ -34,9 +36,22 @@ namespace PruneGen.Kernels;
 /// </remarks>
 public static unsafe partial class Conv2DKernel<TShape>
 {
-    /// <summary>Whether this layer's shape can take the Winograd path (stride-1, ungrouped 3×3, on AVX-512).</summary>
+    /// <summary>
+    /// Whether this layer's shape takes the Winograd path: stride-1, ungrouped 3×3 with at least
+    /// <see cref="WinogradMinInChannels"/> input channels, on AVX-512.
+    /// </summary>
     internal static bool WinogradShape =>
-        TShape.Kernel == 3 && TShape.Stride == 1 && TShape.Groups == 1 && Simd.Level == SimdLevel.Vector512 && Avx512F.IsSupported && Avx2.IsSupported;
+        TShape.Kernel == 3 && TShape.Stride == 1 && TShape.Groups == 1 && TShape.InChannels >= WinogradMinInChannels
+        && Simd.Level == SimdLevel.Vector512 && Avx512F.IsSupported && Avx2.IsSupported;
+
+    /// <summary>
+    /// Fewest input channels for Winograd. Each output channel's inverse transform costs the same whatever Cin is, while
+    /// the multiply-adds it saves grow with Cin, so a first layer on a grey image loses: measured one thread (probe of
+    /// this kernel with and without the path), 1→32 at 28² 10 µs direct vs 18 Winograd at batch 1, 630 vs 1 300 µs at
+    /// batch 64; 2→32 0.6–0.7×, 4→32 0.9–1.0×, 6→32 1.14×, 8→8 1.04–1.10×, 11→11 1.19–1.24×, 16→16 1.3–1.5× (Winograd's
+    /// speed-up). At 14² 8→16 still lost (0.76–0.97×); 8 is where 28² layers start to win.
+    /// </summary>
+    private const int WinogradMinInChannels = 8;
 
     /// <summary>Tile rows and columns per sample (the output rounded up to even sizes).</summary>
     private static int TileRows => (TShape.OutHeight + 1) / 2;
@@ -62,8 +77,12 @@ public static unsafe partial class Conv2DKernel<TShape>
 
     private static int WinogradPlaneWidth => (2 * TileColumns) + 2;
 
-    /// <summary>Width of the staged output plane: whole groups of 16 tiles, two columns each.</summary>
-    private static int StageWidth => 2 * ((TileColumns + 15) & ~15);
+    /// <summary>
+    /// Floats of one half of the staged output: the even output rows (then, in the other half, the odd ones), two
+    /// columns per tile in tile order, so row ty of a half is output row 2ty (or 2ty + 1), 2·TileColumns wide; the inverse
+    /// transform stores whole groups of 16 tiles.
+    /// </summary>
+    private static int StageHalf => 2 * ((TilesPerSample + 15) & ~15);
 
     /// <summary>
     /// Floats from one position e's transformed input to the next. The 16 positions are written (and the products read) side
@@ -88,7 +107,7 @@ public static unsafe partial class Conv2DKernel<TShape>
 
     private static int WinogradBorderedLength => (TShape.InChannels * WinogradPlaneHeight * WinogradPlaneWidth) + 64;
 
-    private static int StageLength => 2 * TileRows * StageWidth;
+    private static int StageLength => (2 * StageHalf) + 16;
 
     private static int WinogradPartLength => TransformedLength + ProductLength + WinogradBorderedLength + StageLength;
 
@@ -184,8 +203,59 @@ public static unsafe partial class Conv2DKernel<TShape>
     private static readonly Vector256<int> NineApart = Vector256.Create(0, 9, 18, 27, 36, 45, 54, 63);
 
     /// <summary>
+    /// Tile rows whose tiles one vector of the input transform covers: as many as fit in 16 lanes when a tile row's input
+    /// (2·TileColumns + 2 floats) fits in one vector (up to 7 tiles per row: 2 rows at 14×14, 4 at 7×7), else 1, and
+    /// then a row of 8 or more tiles is covered 16 tiles at a time. One vector per tile row left 9 of 16 lanes idle at
+    /// 14×14 and 12 at 7×7.
+    /// </summary>
+    private static readonly int PackedRows = Packed ? Math.Min(TileRows, 16 / TileColumns) : 1;
+
+    /// <summary>Whether the input transform packs tile rows (a tile row's input fits in one vector).</summary>
+    private static bool Packed => TileColumns <= 7;
+
+    /// <summary>
+    /// For packed rows (see <see cref="PackedRows"/>): the two-source permute that gathers column 2t + j of tile t of rows
+    /// 2p and 2p + 1 of a pack (lanes (2p)·TileColumns + t from the first vector, the next row's from the second), at
+    /// index 4p + j, and in <see cref="PackedLanes"/> the lanes each pair fills.
+    /// </summary>
+    private static readonly Vector512<int>[] PackedIndex = CreatePackedIndex(out PackedLanes);
+
+    private static readonly Vector512<float>[] PackedLanes;
+
+    private static Vector512<int>[] CreatePackedIndex(out Vector512<float>[] lanes)
+    {
+        var pairs = (PackedRows + 1) / 2;
+        var index = new Vector512<int>[4 * pairs];
+        lanes = new Vector512<float>[pairs];
+        var tw = TileColumns;
+        for (var p = 0; p < pairs; p++)
+        {
+            var mask = new int[16];
+            for (var j = 0; j < 4; j++)
+            {
+                var lane = new int[16];
+                for (var l = 0; l < Math.Min(16, PackedRows * tw); l++)
+                {
+                    int r = l / tw, t = l % tw;
+                    if (r == 2 * p || r == (2 * p) + 1)
+                    {
+                        lane[l] = (r == 2 * p ? 0 : 16) + (2 * t) + j;
+                        mask[l] = -1;
+                    }
+                }
+
+                index[(4 * p) + j] = Vector512.Create(lane);
+            }
+
+            lanes[p] = Vector512.Create(mask).AsSingle();
+        }
+
+        return index;
+    }
+
+    /// <summary>
     /// Transforms sample <paramref name="s"/> of a block: borders its planes, then for every channel and tile
-    /// <c>V[e][ci][tile] = (Bᵀ·d·B)[e]</c>, 16 tiles of a tile row per vector.
+    /// <c>V[e][ci][tile] = (Bᵀ·d·B)[e]</c>, 16 tiles per vector (of one tile row, or of <see cref="PackedRows"/> rows).
     /// </summary>
     private static void TransformInput(float* input, int s, float* v, float* bordered)
     {
@@ -197,6 +267,23 @@ public static unsafe partial class Conv2DKernel<TShape>
         {
             var plane = bordered + (ci * ph * pw);
             var row = v + (ci * stride) + (s * tiles);
+            if (Packed)
+            {
+                // The 16 lanes hold PackedRows tile rows side by side, in tile order. Lanes past the pack's tiles hold zeros
+                // (or, in a short last pack, repeats of its last row): they land in the next pack's or sample's columns, which
+                // are stored after them, or in the row's slack.
+                for (var ty = 0; ty < TileRows; ty += PackedRows)
+                {
+                    PackedRow(plane, ty, 0, pw, out var t00, out var t01, out var t02, out var t03);
+                    PackedRow(plane, ty, 1, pw, out var t10, out var t11, out var t12, out var t13);
+                    PackedRow(plane, ty, 2, pw, out var t20, out var t21, out var t22, out var t23);
+                    PackedRow(plane, ty, 3, pw, out var t30, out var t31, out var t32, out var t33);
+                    Columns(t00, t01, t02, t03, t10, t11, t12, t13, t20, t21, t22, t23, t30, t31, t32, t33, row + (ty * tw), channelStride);
+                }
+
+                continue;
+            }
+
             for (var ty = 0; ty < TileRows; ty++)
             {
                 var top = plane + (2 * ty * pw);
@@ -207,13 +294,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                     Row(top + pw + (2 * tx), out var t10, out var t11, out var t12, out var t13);
                     Row(top + (2 * pw) + (2 * tx), out var t20, out var t21, out var t22, out var t23);
                     Row(top + (3 * pw) + (2 * tx), out var t30, out var t31, out var t32, out var t33);
-
-                    // Bᵀ down the columns; e = 4·i + j.
-                    var target = row + (ty * tw) + tx;
-                    Store(t00 - t20, t01 - t21, t02 - t22, t03 - t23, target, channelStride);
-                    Store(t10 + t20, t11 + t21, t12 + t22, t13 + t23, target + (4 * channelStride), channelStride);
-                    Store(t20 - t10, t21 - t11, t22 - t12, t23 - t13, target + (8 * channelStride), channelStride);
-                    Store(t10 - t30, t11 - t31, t12 - t32, t13 - t33, target + (12 * channelStride), channelStride);
+                    Columns(t00, t01, t02, t03, t10, t11, t12, t13, t20, t21, t22, t23, t30, t31, t32, t33, row + (ty * tw) + tx, channelStride);
                 }
             }
         }
@@ -223,14 +304,54 @@ public static unsafe partial class Conv2DKernel<TShape>
         {
             // Columns 2t, 2t+1, 2t+2, 2t+3 of the 16 tiles t.
             Vector512<float> a = Vector512.Load(p), b = Vector512.Load(p + 16), c = Vector512.Load(p + 2), d = Vector512.Load(p + 18);
-            var d0 = Avx512F.PermuteVar16x32x2(a, EvenLanes, b);
-            var d1 = Avx512F.PermuteVar16x32x2(a, OddLanes, b);
-            var d2 = Avx512F.PermuteVar16x32x2(c, EvenLanes, d);
-            var d3 = Avx512F.PermuteVar16x32x2(c, OddLanes, d);
+            Bt(Avx512F.PermuteVar16x32x2(a, EvenLanes, b), Avx512F.PermuteVar16x32x2(a, OddLanes, b), Avx512F.PermuteVar16x32x2(c, EvenLanes, d), Avx512F.PermuteVar16x32x2(c, OddLanes, d), out j0, out j1, out j2, out j3);
+        }
+
+        // Input row i of the tiles of tile rows ty … ty + PackedRows − 1: each pair of tile rows by one permute of their two
+        // input rows (one vector each, a row is at most 16 floats), the pairs merged by their lanes.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void PackedRow(float* plane, int ty, int i, int pw, out Vector512<float> j0, out Vector512<float> j1, out Vector512<float> j2, out Vector512<float> j3)
+        {
+            var last = TileRows - 1;
+            Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default;
+            for (var p = 0; p < PackedLanes.Length; p++)
+            {
+                int first = Math.Min(ty + (2 * p), last), second = Math.Min(ty + (2 * p) + 1, last);
+                Vector512<float> a = Vector512.Load(plane + (((2 * first) + i) * pw)), b = Vector512.Load(plane + (((2 * second) + i) * pw));
+                var lanes = PackedLanes[p];
+                d0 = Vector512.ConditionalSelect(lanes, Avx512F.PermuteVar16x32x2(a, PackedIndex[4 * p], b), d0);
+                d1 = Vector512.ConditionalSelect(lanes, Avx512F.PermuteVar16x32x2(a, PackedIndex[(4 * p) + 1], b), d1);
+                d2 = Vector512.ConditionalSelect(lanes, Avx512F.PermuteVar16x32x2(a, PackedIndex[(4 * p) + 2], b), d2);
+                d3 = Vector512.ConditionalSelect(lanes, Avx512F.PermuteVar16x32x2(a, PackedIndex[(4 * p) + 3], b), d3);
+            }
+
+            Bt(d0, d1, d2, d3, out j0, out j1, out j2, out j3);
+        }
+
+        // Bᵀ along a row of 4 input columns.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Bt(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, out Vector512<float> j0, out Vector512<float> j1, out Vector512<float> j2, out Vector512<float> j3)
+        {
             j0 = d0 - d2;
             j1 = d1 + d2;
             j2 = d2 - d1;
             j3 = d1 - d3;
+        }
+
+        // Bᵀ down the columns of the row-transformed t[i][j], stored at positions e = 4·i + j.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Columns(
+            Vector512<float> t00, Vector512<float> t01, Vector512<float> t02, Vector512<float> t03,
+            Vector512<float> t10, Vector512<float> t11, Vector512<float> t12, Vector512<float> t13,
+            Vector512<float> t20, Vector512<float> t21, Vector512<float> t22, Vector512<float> t23,
+            Vector512<float> t30, Vector512<float> t31, Vector512<float> t32, Vector512<float> t33,
+            float* target,
+            int step)
+        {
+            Store(t00 - t20, t01 - t21, t02 - t22, t03 - t23, target, step);
+            Store(t10 + t20, t11 + t21, t12 + t22, t13 + t23, target + (4 * step), step);
+            Store(t20 - t10, t21 - t11, t22 - t12, t23 - t13, target + (8 * step), step);
+            Store(t10 - t30, t11 - t31, t12 - t32, t13 - t33, target + (12 * step), step);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -244,38 +365,38 @@ public static unsafe partial class Conv2DKernel<TShape>
     }
 
     /// <summary>
-    /// Output channel <paramref name="co"/> of sample <paramref name="s"/> of a block: <c>Y = Aᵀ·M·A</c> per tile into the
-    /// staged plane, then each output row into <paramref name="output"/> and the fused store over the plane.
+    /// Output channel <paramref name="co"/> of sample <paramref name="s"/> of a block: <c>Y = Aᵀ·M·A</c> for 16 tiles at a
+    /// time in tile order (the tiles of several tile rows share a vector when a row has fewer than 16), into the staged
+    /// rows, then each output row into <paramref name="output"/> and the fused store over the plane.
     /// </summary>
     private static void TransformOutput(ForwardWork work, float* m, int s, int co, float* stage, float* output, float* residual)
     {
-        int tw = TileColumns, sw = StageWidth, columns = ProductColumns;
-        var step = ProductPlane;
-        var channel = m + (co * columns) + (s * TilesPerSample);
-        for (var ty = 0; ty < TileRows; ty++)
+        int tiles = TilesPerSample, step = ProductPlane;
+        var channel = m + (co * ProductColumns) + (s * tiles);
+        var odd = stage + StageHalf;
+
+        // The last group reads up to 15 columns past the sample's tiles (the next sample's, the product's padding or the
+        // planes' slack) and stages their results past the plane's rows, where nothing reads them.
+        for (var q = 0; q < tiles; q += 16)
         {
-            for (var tx = 0; tx < tw; tx += 16)
-            {
-                var p = channel + (ty * tw) + tx;
+            var p = channel + q;
 
-                // Aᵀ along each row i of M: a_i0 = M_i0 + M_i1 + M_i2, a_i1 = M_i1 − M_i2 − M_i3.
-                Row(p, step, out var a00, out var a01);
-                Row(p + (4 * step), step, out var a10, out var a11);
-                Row(p + (8 * step), step, out var a20, out var a21);
-                Row(p + (12 * step), step, out var a30, out var a31);
+            // Aᵀ along each row i of M: a_i0 = M_i0 + M_i1 + M_i2, a_i1 = M_i1 − M_i2 − M_i3.
+            Row(p, step, out var a00, out var a01);
+            Row(p + (4 * step), step, out var a10, out var a11);
+            Row(p + (8 * step), step, out var a20, out var a21);
+            Row(p + (12 * step), step, out var a30, out var a31);
 
-                // Then down the columns: output row 2ty from a0 + a1 + a2, row 2ty + 1 from a1 − a2 − a3.
-                var top = stage + (2 * ty * sw) + (2 * tx);
-                Interleave(a00 + a10 + a20, a01 + a11 + a21, top);
-                Interleave(a10 - a20 - a30, a11 - a21 - a31, top + sw);
-            }
+            // Then down the columns: the even output row from a0 + a1 + a2, the odd one from a1 − a2 − a3.
+            Interleave(a00 + a10 + a20, a01 + a11 + a21, stage + (2 * q));
+            Interleave(a10 - a20 - a30, a11 - a21 - a31, odd + (2 * q));
         }
 
-        int oh = TShape.OutHeight, ow = TShape.OutWidth;
+        int oh = TShape.OutHeight, ow = TShape.OutWidth, sw = 2 * TileColumns;
         var stageEnd = stage + StageLength;
         for (var y = 0; y < oh; y++)
         {
-            CopyRun(stage + (y * sw), output + (y * ow), ow, stageEnd, output + OutSpatial);
+            CopyRun((y % 2 == 0 ? stage : odd) + (y / 2 * sw), output + (y * ow), ow, stageEnd, output + OutSpatial);
         }
 
         Epilogue.Channel(output, output, residual, OutSpatial, work.ScaleData[co], work.ShiftData[co], work.Relu);

@@ -17,7 +17,7 @@ public class ForwardNumericsTests(ITestOutputHelper output)
     [
         nameof(NumDenseChain), nameof(NumDenseWide), nameof(NumFlatJoins), nameof(NumConvOdd), nameof(NumConvSingleChannel),
         nameof(NumGroupedConv), nameof(NumDepthwise), nameof(NumResidualConcat), nameof(NumPaddedPools), nameof(NumWideConv),
-        nameof(NumExactTiles),
+        nameof(NumExactTiles), nameof(NumWinograd),
     ];
 
     private static readonly string[] ReferenceNetworks = [nameof(Mlp), nameof(LeNet5), nameof(VggNet), nameof(TinyResNet)];
@@ -45,6 +45,7 @@ public class ForwardNumericsTests(ITestOutputHelper output)
         nameof(NumPaddedPools) => new NumPaddedPools(),
         nameof(NumWideConv) => new NumWideConv(),
         nameof(NumExactTiles) => new NumExactTiles(),
+        nameof(NumWinograd) => new NumWinograd(),
         nameof(Mlp) => new Mlp(),
         nameof(LeNet5) => new LeNet5(),
         nameof(VggNet) => new VggNet(),

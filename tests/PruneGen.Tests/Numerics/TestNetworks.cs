@@ -123,3 +123,17 @@ public partial class NumWideConv;
 [Dense("fc2", 32)]
 [Dense("logits", 8)]
 public partial class NumExactTiles;
+
+// The Winograd path's edge cases (stride-1 3×3 with at least 8 input channels; at batch 5, or one sample of 7×7 tiles):
+// 9×11×9 → conv 12@3 pad 1 (12×11×9: 6 tile rows of 5, packed 3 to a vector) → BN → ReLU
+// → conv 12@3 pad 1 → BN, + the first ReLU's output (fused residual) → ReLU → conv 10@3 unpadded (10×9×7: 5 tile rows of 4, packed 4, a short last pack)
+// → maxpool 2 (10×4×3) → conv 8@3 pad 1 (8×4×3: 2 tile rows of 2) → flatten 96 → dense 13.
+[Network(9, 11, 9)]
+[Conv2D("c1", 12, 3, Padding = 1), BatchNorm("bn1"), ReLU(Name = "r1")]
+[Conv2D("c2", 12, 3, Padding = 1), BatchNorm("bn2")]
+[Add("sum", "bn2", "r1"), ReLU(Name = "r2")]
+[Conv2D("c3", 10, 3), MaxPool2D(2)]
+[Conv2D("c4", 8, 3, Padding = 1)]
+[Flatten]
+[Dense("fc", 13)]
+public partial class NumWinograd;
