@@ -80,6 +80,12 @@ public static class QuickRunner
             .OrderBy(r => NetworkOrder(r.Network)).ThenBy(r => r.Batch).ThenBy(r => r.Threads).Select(InferenceCells).ToList()));
         tables.Add(("First call after construction (cold JIT for PruneGen; ONNX Runtime after its session is created)", FirstCallHeaders, inference
             .Where(r => r.Batch == 1).OrderBy(r => NetworkOrder(r.Network)).ThenBy(r => r.Threads).Select(FirstCallCells).ToList()));
+        var speedUps = RealizedSpeedUps(inference, training);
+        if (speedUps.Count > 0)
+        {
+            tables.Add(("Realized pruning speed-up: base ÷ pruned latency (medians of this run) against the MAC ratio", SpeedUpHeaders, speedUps));
+        }
+
         if (training.Count > 0)
         {
             tables.Add(("Training step (TrainForward + SoftmaxCrossEntropy + Backward + Sgd.Update)", TrainingHeaders, training
@@ -123,6 +129,48 @@ public static class QuickRunner
 
         AnsiConsole.MarkupLineInterpolated($"[grey]load after: {LoadAverage()}[/]");
         return 0;
+    }
+
+    private static readonly string[] SpeedUpHeaders =
+        { "Pruned network", "Base", "Measure", "Batch", "Threads", "base", "pruned", "speed-up", "MAC ratio", "speed-up ÷ MAC ratio" };
+
+    /// <summary>
+    /// Each pruned network measured in this run next to its base at the same batch and thread count: inference latency
+    /// (µs) and, where both were trained, the training step (ms).
+    /// </summary>
+    private static List<string[]> RealizedSpeedUps(List<InferenceRow> inference, List<TrainingRow> training)
+    {
+        var rows = new List<string[]>();
+        void Add(string pruned, string measure, int batch, int threads, double baseTime, double prunedTime, string digits)
+        {
+            var macRatio = (double)ReferenceNetworks.Macs(ReferenceNetworks.BaseOf(pruned)) / ReferenceNetworks.Macs(pruned);
+            var speedUp = baseTime / prunedTime;
+            rows.Add(new[]
+            {
+                pruned, ReferenceNetworks.BaseOf(pruned), measure, batch.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture),
+                F(baseTime, digits), F(prunedTime, digits), F(speedUp, "F2"), F(macRatio, "F2"), F(speedUp / macRatio, "F2"),
+            });
+        }
+
+        foreach (var r in inference.Where(r => ReferenceNetworks.Pruned.Contains(r.Network)).OrderBy(r => NetworkOrder(r.Network)).ThenBy(r => r.Batch).ThenBy(r => r.Threads))
+        {
+            var b = inference.FirstOrDefault(x => x.Network == ReferenceNetworks.BaseOf(r.Network) && x.Batch == r.Batch && x.Threads == r.Threads);
+            if (b != null)
+            {
+                Add(r.Network, "inference µs", r.Batch, r.Threads, b.PruneGen.Median, r.PruneGen.Median, "F0");
+            }
+        }
+
+        foreach (var r in training.Where(r => ReferenceNetworks.Pruned.Contains(r.Network)).OrderBy(r => NetworkOrder(r.Network)).ThenBy(r => r.Threads))
+        {
+            var b = training.FirstOrDefault(x => x.Network == ReferenceNetworks.BaseOf(r.Network) && x.Batch == r.Batch && x.Threads == r.Threads);
+            if (b != null)
+            {
+                Add(r.Network, "training step ms", r.Batch, r.Threads, b.StepMs.Median, r.StepMs.Median, "F1");
+            }
+        }
+
+        return rows;
     }
 
     private static readonly string[] InferenceHeaders =

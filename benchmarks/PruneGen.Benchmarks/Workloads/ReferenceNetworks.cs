@@ -12,8 +12,16 @@ public static class ReferenceNetworks
     /// <summary>Names in the order the tables list them.</summary>
     public static IReadOnlyList<string> Names { get; } = new[] { "Mlp", "LeNet5", "VggNet", "TinyResNet" };
 
-    /// <summary>Compiled pruned networks (not in the default tables; pass them with <c>--networks</c>): VGG at 1/2 and 1/4 of its MACs.</summary>
-    public static IReadOnlyList<string> Pruned { get; } = new[] { "VggNetL1Half", "VggNetL1Quarter" };
+    /// <summary>Compiled pruned networks (not in the default tables; pass them with <c>--networks</c>): VGG and the tiny ResNet at 1/2 and 1/4 of their MACs.</summary>
+    public static IReadOnlyList<string> Pruned { get; } = new[] { "VggNetL1Half", "VggNetL1Quarter", "TinyResNetL1Half", "TinyResNetL1Quarter" };
+
+    /// <summary>The unpruned network a pruned one was compiled from (a reference network is its own base).</summary>
+    public static string BaseOf(string name) => name switch
+    {
+        "VggNetL1Half" or "VggNetL1Quarter" => "VggNet",
+        "TinyResNetL1Half" or "TinyResNetL1Quarter" => "TinyResNet",
+        _ => name,
+    };
 
     /// <summary>Seed of every weight tensor (the same weights go to PruneGen and to the ONNX export).</summary>
     public const int WeightSeed = 20261;
@@ -27,6 +35,8 @@ public static class ReferenceNetworks
         "TinyResNet" => new TinyResNet(),
         "VggNetL1Half" => new VggNetL1Half(),
         "VggNetL1Quarter" => new VggNetL1Quarter(),
+        "TinyResNetL1Half" => new TinyResNetL1Half(),
+        "TinyResNetL1Quarter" => new TinyResNetL1Quarter(),
         _ => throw new ArgumentException($"Unknown network '{name}'; expected one of {string.Join(", ", Names.Concat(Pruned))}.", nameof(name)),
     };
 
@@ -39,6 +49,8 @@ public static class ReferenceNetworks
         "TinyResNet" => TinyResNet.TotalMacs,
         "VggNetL1Half" => VggNetL1Half.TotalMacs,
         "VggNetL1Quarter" => VggNetL1Quarter.TotalMacs,
+        "TinyResNetL1Half" => TinyResNetL1Half.TotalMacs,
+        "TinyResNetL1Quarter" => TinyResNetL1Quarter.TotalMacs,
         _ => throw new ArgumentException($"Unknown network '{name}'.", nameof(name)),
     };
 
