@@ -393,6 +393,27 @@ public static unsafe partial class Conv2DKernel<TShape>
         }
 
         int oh = TShape.OutHeight, ow = TShape.OutWidth, sw = 2 * TileColumns;
+        if (work.Accumulate)
+        {
+            // Added onto the output; the last row of the plane without writing past it (the next sample may be another
+            // thread's).
+            for (var y = 0; y < oh; y++)
+            {
+                var row = (y % 2 == 0 ? stage : odd) + (y / 2 * sw);
+                if (y < oh - 1)
+                {
+                    AddRun(row, output + (y * ow), ow);
+                }
+                else
+                {
+                    var run = new Span<float>(output + (y * ow), ow);
+                    System.Numerics.Tensors.TensorPrimitives.Add(run, new ReadOnlySpan<float>(row, ow), run);
+                }
+            }
+
+            return;
+        }
+
         var stageEnd = stage + StageLength;
         for (var y = 0; y < oh; y++)
         {
@@ -417,6 +438,28 @@ public static unsafe partial class Conv2DKernel<TShape>
         }
     }
 
+    /// <summary>
+    /// <c>y += conv(x)</c> by the Winograd path for <paramref name="batch"/> samples (no bias, nothing fused), split by samples
+    /// across the threads: the input gradient of a stride-1 3×3 layer, run as this (transposed) shape's forward on the
+    /// flipped weights (see <see cref="GradientConv{TShape}"/>).
+    /// </summary>
+    internal static void WinogradAccumulate(float* x, float* weight, float* y, int batch)
+    {
+        var work = t_forward ??= new ForwardWork();
+        work.X = x;
+        work.W = weight;
+        work.Y = y;
+        work.Residual = null;
+        work.Relu = false;
+        work.Batch = batch;
+        work.SplitChannels = false;
+        work.Winograd = true;
+        work.Accumulate = true;
+        WinogradPrepare(work);
+        WorkerPool.Run(work, Math.Min(batch, WorkerPool.Workers));
+        work.Accumulate = false;
+    }
+
     /// <summary>Part <paramref name="part"/>'s Winograd workspace (transformed inputs, products, bordered input, staged plane).</summary>
     private static float* WinogradSpace(ForwardWork work, int part) => (float*)work.WinogradSpaces[part];
 
@@ -426,6 +469,9 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// 16 columns make short products, 3 of 4 lanes of each tile transform are idle, and the filters are transformed per call.
     /// </summary>
     private const int WinogradSingleSampleTiles = 49;
+
+    /// <summary>Whether one sample of this shape has enough tiles for the Winograd path (on one thread).</summary>
+    internal static bool WinogradSingleSample => TilesPerSample >= WinogradSingleSampleTiles;
 
     /// <summary>Before the parts run: rent the calling thread's buffers and transform the filters, which every part reads.</summary>
     private static void WinogradPrepare(ForwardWork work)
@@ -499,4 +545,33 @@ internal static unsafe class WinogradWorkspace
 
         return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
     }
+}
+
+/// <summary>
+/// The convolution that computes a stride-1 layer's input gradient: the output gradient (Cout × OH × OW) bordered by
+/// K − 1 − P and convolved with the flipped, transposed weights gives the input gradient (Cin × H × W).
+/// </summary>
+/// <typeparam name="TShape">The layer whose input gradient this is.</typeparam>
+internal readonly struct GradientConv<TShape> : IConv2DShape
+    where TShape : IConv2DShape
+{
+    public static int InChannels => TShape.OutChannels;
+
+    public static int InHeight => TShape.OutHeight;
+
+    public static int InWidth => TShape.OutWidth;
+
+    public static int OutChannels => TShape.InChannels;
+
+    public static int OutHeight => TShape.InHeight;
+
+    public static int OutWidth => TShape.InWidth;
+
+    public static int Kernel => TShape.Kernel;
+
+    public static int Stride => 1;
+
+    public static int Padding => TShape.Kernel - 1 - TShape.Padding;
+
+    public static int Groups => 1;
 }

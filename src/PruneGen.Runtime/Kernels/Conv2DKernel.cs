@@ -147,7 +147,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         // Winograd where it pays (see Conv2DKernel.Winograd.cs): several samples, or one sample of at least 7×7 tiles on
         // one thread (split across two threads, Winograd measured slower than the implicit product: VggNet batch 1
         // 483–562 vs 468–501 µs, the tiny ResNet 505–532 vs 395–466).
-        var winograd = WinogradShape && (batch > 1 || (TilesPerSample >= WinogradSingleSampleTiles && !split));
+        var winograd = WinogradShape && (batch > 1 || (WinogradSingleSample && !split));
         if (split)
         {
             parts = WorkerPool.Workers;
@@ -273,6 +273,9 @@ public static unsafe partial class Conv2DKernel<TShape>
         public int Batch;
         public bool SplitChannels;
         public bool Winograd;
+
+        /// <summary>Whether the Winograd path adds its result onto y instead of storing it (<see cref="WinogradAccumulate"/>).</summary>
+        public bool Accumulate;
 
         /// <summary>The filters after the Winograd transform, and each part's Winograd workspace (the caller's, see <see cref="WinogradWorkspace"/>).</summary>
         public float* U;

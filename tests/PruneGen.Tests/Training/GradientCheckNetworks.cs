@@ -30,3 +30,15 @@ public partial class GradJoinNet;
 [Network(13)]
 [Dense("d1", 7), Tanh, Dense("d2", 33), ReLU, Dense("d3", 3)]
 public partial class GradDenseNet;
+
+/// <summary>
+/// Stride-1 3×3 layers whose input gradient takes the Winograd path (at least 8 output channels, batch &gt; 1): padded and
+/// unpadded (the gradient bordered by 1 and by 2), odd sizes, a fused-free plain chain.
+/// </summary>
+[Network(3, 9, 7)]
+[Conv2D("c1", 9, 3, Padding = 1), ReLU]
+[Conv2D("c2", 10, 3, Padding = 1), Tanh]
+[Conv2D("c3", 8, 3)]
+[Flatten]
+[Dense("logits", 4)]
+public partial class GradWinogradNet;

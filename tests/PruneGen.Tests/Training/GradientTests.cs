@@ -10,6 +10,7 @@ public class GradientTests
         { nameof(GradConvNet), 1 }, { nameof(GradConvNet), 3 },
         { nameof(GradJoinNet), 1 }, { nameof(GradJoinNet), 4 },
         { nameof(GradDenseNet), 1 }, { nameof(GradDenseNet), 5 },
+        { nameof(GradWinogradNet), 1 }, { nameof(GradWinogradNet), 3 },
     };
 
     private static ITrainableNetwork Create(string name) => name switch
@@ -17,6 +18,7 @@ public class GradientTests
         nameof(GradConvNet) => new GradConvNet(),
         nameof(GradJoinNet) => new GradJoinNet(),
         nameof(GradDenseNet) => new GradDenseNet(),
+        nameof(GradWinogradNet) => new GradWinogradNet(),
         nameof(Mlp) => new Mlp(),
         nameof(LeNet5) => new LeNet5(),
         nameof(VggNet) => new VggNet(),
