@@ -113,6 +113,9 @@ public static unsafe partial class Conv2DKernel<TShape>
                 work.Dx = null;
             }
 
+            // Likewise the weight gradient, as its own split of the samples.
+            var winogradWeights = WinogradWeightGradient && (batch > 1 || WinogradSingleSample);
+            work.WeightGradient = !winogradWeights;
             work.Batch = batch;
             fixed (float* flipped = work.Flipped)
             {
@@ -124,12 +127,17 @@ public static unsafe partial class Conv2DKernel<TShape>
                 }
             }
 
+            if (winogradWeights)
+            {
+                WinogradWeightGradientOf(px, pdy, pdw, batch);
+            }
+
             // Sum the threads' transposed weight gradients (and bias gradients) into the layer's.
             var weights = TShape.Groups * PatchLength * PaddedGroupOut;
             for (var part = 0; part < parts; part++)
             {
                 var dWeightT = ps + (part * stride) + WeightGradientOffset;
-                for (var g = 0; g < TShape.Groups; g++)
+                for (var g = 0; g < TShape.Groups && !winogradWeights; g++)
                 {
                     var dwT = dWeightT + (g * PatchLength * PaddedGroupOut);
                     var dw = pdw + (g * GroupOut * PatchLength);
@@ -164,6 +172,9 @@ public static unsafe partial class Conv2DKernel<TShape>
         public int ScratchStride;
         public int Batch;
 
+        /// <summary>Whether this pass computes the weight gradient (not when the Winograd path does).</summary>
+        public bool WeightGradient;
+
         public void Execute(int part, int parts)
         {
             var cols = Scratch + (part * ScratchStride);
@@ -187,16 +198,20 @@ public static unsafe partial class Conv2DKernel<TShape>
                     var input = X + (n * TShape.InChannels * InSpatial) + (g * GroupIn * InSpatial);
                     var dOut = Dy + (n * TShape.OutChannels * OutSpatial) + (g * GroupOut * OutSpatial);
                     var w = W + (g * GroupOut * PatchLength);
-                    Transpose(dOut, GroupOut, OutSpatial, dOutT, PaddedGroupOut);
-
-                    // 1×1 stride 1: the "columns" are the input itself.
-                    var patches = Direct ? input : cols;
-                    if (!Direct)
+                    if (WeightGradient)
                     {
-                        Im2Col(input, cols, OutSpatial, bordered, tail: 0, room: OutSpatial);
+                        Transpose(dOut, GroupOut, OutSpatial, dOutT, PaddedGroupOut);
+
+                        // 1×1 stride 1: the "columns" are the input itself.
+                        var patches = Direct ? input : cols;
+                        if (!Direct)
+                        {
+                            Im2Col(input, cols, OutSpatial, bordered, tail: 0, room: OutSpatial);
+                        }
+
+                        Gemm.MultiplyNN(PatchLength, PaddedGroupOut, OutSpatial, patches, OutSpatial, dOutT, PaddedGroupOut, dWeightT + (g * PatchLength * PaddedGroupOut), PaddedGroupOut, accumulate: true);
                     }
 
-                    Gemm.MultiplyNN(PatchLength, PaddedGroupOut, OutSpatial, patches, OutSpatial, dOutT, PaddedGroupOut, dWeightT + (g * PatchLength * PaddedGroupOut), PaddedGroupOut, accumulate: true);
                     if (Dx == null)
                     {
                         continue;
