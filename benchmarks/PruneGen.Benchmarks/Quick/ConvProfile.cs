@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace PruneGen.Benchmarks.Quick;
 
 /// <summary>
-/// <c>convs</c>: single 3×3 convolutions of the reference networks, timed on their own at the process's thread count
+/// <c>convs</c>: single 3×3 convolutions of the reference networks (and of VggNet pruned to a quarter of its MACs), timed on their own at the process's thread count
 /// (set PRUNEGEN_THREADS=1 for one thread): the forward kernel at batch 1 and 64, the backward kernel (weight, bias
 /// and input gradients) at batch 64, and the kernel's matrix product alone on ready-made columns, so the cost around
 /// the product (unfolding, the store) shows as the difference.
@@ -31,6 +31,9 @@ public static class ConvProfile
         Row<ResNetShapes.Stage1>(table, "ResNet 16→16 @28²", rounds);
         Row<ResNetShapes.Stage2>(table, "ResNet 32→32 @14²", rounds);
         Row<ResNetShapes.Stage3>(table, "ResNet 64→64 @7²", rounds);
+        Row<PrunedShapes.Conv2>(table, "VGG L1 4× conv2 16→16 @28²", rounds);
+        Row<PrunedShapes.Conv4>(table, "VGG L1 4× conv4 32→32 @14²", rounds);
+        Row<PrunedShapes.Conv6>(table, "VGG L1 4× conv6 63→63 @7²", rounds);
         AnsiConsole.Write(table);
         return 0;
     }
@@ -122,6 +125,52 @@ internal static class ResNetShapes
         public static int InHeight => 7;
         public static int InWidth => 7;
         public static int OutChannels => 64;
+        public static int OutHeight => 7;
+        public static int OutWidth => 7;
+        public static int Kernel => 3;
+        public static int Stride => 1;
+        public static int Padding => 1;
+        public static int Groups => 1;
+    }
+}
+
+/// <summary>VggNetL1Quarter's stride-1 3×3 convolutions with equal input and output widths (the constants the generator emits for it).</summary>
+internal static class PrunedShapes
+{
+    public readonly struct Conv2 : IConv2DShape
+    {
+        public static int InChannels => 16;
+        public static int InHeight => 28;
+        public static int InWidth => 28;
+        public static int OutChannels => 16;
+        public static int OutHeight => 28;
+        public static int OutWidth => 28;
+        public static int Kernel => 3;
+        public static int Stride => 1;
+        public static int Padding => 1;
+        public static int Groups => 1;
+    }
+
+    public readonly struct Conv4 : IConv2DShape
+    {
+        public static int InChannels => 32;
+        public static int InHeight => 14;
+        public static int InWidth => 14;
+        public static int OutChannels => 32;
+        public static int OutHeight => 14;
+        public static int OutWidth => 14;
+        public static int Kernel => 3;
+        public static int Stride => 1;
+        public static int Padding => 1;
+        public static int Groups => 1;
+    }
+
+    public readonly struct Conv6 : IConv2DShape
+    {
+        public static int InChannels => 63;
+        public static int InHeight => 7;
+        public static int InWidth => 7;
+        public static int OutChannels => 63;
         public static int OutHeight => 7;
         public static int OutWidth => 7;
         public static int Kernel => 3;

@@ -18,11 +18,11 @@ namespace PruneGen.Kernels;
 /// <remarks>
 /// <para>
 /// Used on AVX-512 (the tile transforms gather every other column with its two-source permutes) for layers of at least
-/// <see cref="WinogradMinInChannels"/> input channels: for several samples, and
-/// for one sample of at least <see cref="WinogradSingleSampleTiles"/> tiles when it runs on one thread; smaller single
-/// samples keep the implicit product, where the per-call filter transform and short products cost more than they save,
-/// and so does one sample split across threads by output channels (measured slower with Winograd). Several samples are
-/// split across the threads by samples.
+/// <see cref="WinogradMinInChannels"/> input channels: for several samples, split across the threads by samples, and for
+/// one sample of at least <see cref="WinogradSingleSampleTiles"/> tiles, split across the threads by bands of tile rows
+/// (<see cref="WinogradTileRows"/>; an earlier split by output channels measured slower than the implicit product).
+/// Smaller single samples keep the implicit product, where the per-call filter transform and short products cost more
+/// than they save.
 /// </para>
 /// <para>
 /// The transforms run on 16 tiles per vector in tile order: a tile row of 8 or more tiles 16 at a time, narrower rows
@@ -30,8 +30,9 @@ namespace PruneGen.Kernels;
 /// order whatever the row width. The products are where most of the time goes. The filters are transformed on every call (there is no
 /// "weights changed" signal to cache them on). The buffers (transformed filters, inputs and products, bordered input, one
 /// output plane) are not part of the network's scratch: they belong to the calling thread (<see cref="WinogradWorkspace"/>),
-/// are shared by all its layers and grow to the largest layer during warm-up: about 10 MB for VggNet with two threads
-/// (4.4 MB per thread for its 128→128 layer at 7×7, which multiplies 16 samples at once).
+/// are shared by all its layers and grow to the largest layer during warm-up: about 10 MB for VggNet's inference with two
+/// threads (4.4 MB per thread for its 128→128 layer at 7×7, which multiplies 16 samples at once), about 12 MB when it
+/// trains (the weight gradient's buffers for that layer take 5.5 MB per thread).
 /// </para>
 /// </remarks>
 public static unsafe partial class Conv2DKernel<TShape>
@@ -254,25 +255,26 @@ public static unsafe partial class Conv2DKernel<TShape>
     }
 
     /// <summary>
-    /// Transforms sample <paramref name="s"/> of a block: borders its planes, then for every channel and tile
-    /// <c>V[e][ci][tile] = (Bᵀ·d·B)[e]</c>, 16 tiles per vector (of one tile row, or of <see cref="PackedRows"/> rows).
+    /// Transforms sample <paramref name="s"/> of a block: borders its planes, then for every channel and tile of tile rows
+    /// <paramref name="firstRow"/> to <paramref name="endRow"/> − 1 (all of them, except when one sample is split across
+    /// threads) <c>V[e][ci][tile] = (Bᵀ·d·B)[e]</c>, 16 tiles per vector (of one tile row, or of <see cref="PackedRows"/> rows).
     /// </summary>
-    private static void TransformInput(float* input, int s, float* v, float* bordered)
+    private static void TransformInput(float* input, int s, float* v, float* bordered, int firstRow, int endRow)
     {
-        int ph = WinogradPlaneHeight, pw = WinogradPlaneWidth, tiles = TilesPerSample, tw = TileColumns, stride = TransformedStride;
+        int ph = WinogradPlaneHeight, pw = WinogradPlaneWidth, tw = TileColumns, stride = TransformedStride;
         var borderedEnd = bordered + WinogradBorderedLength;
         Border(input, TShape.InChannels, TShape.InHeight, TShape.InWidth, TShape.Padding, ph, pw, bordered, borderedEnd);
         var channelStride = TransformedPlane;
         for (var ci = 0; ci < TShape.InChannels; ci++)
         {
             var plane = bordered + (ci * ph * pw);
-            var row = v + (ci * stride) + (s * tiles);
+            var row = v + (ci * stride) + (s * TilesPerSample) - (firstRow * tw);
             if (Packed)
             {
                 // The 16 lanes hold PackedRows tile rows side by side, in tile order. Lanes past the pack's tiles hold zeros
                 // (or, in a short last pack, repeats of its last row): they land in the next pack's or sample's columns, which
                 // are stored after them, or in the row's slack.
-                for (var ty = 0; ty < TileRows; ty += PackedRows)
+                for (var ty = firstRow; ty < endRow; ty += PackedRows)
                 {
                     PackedRow(plane, ty, 0, pw, out var t00, out var t01, out var t02, out var t03);
                     PackedRow(plane, ty, 1, pw, out var t10, out var t11, out var t12, out var t13);
@@ -284,7 +286,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                 continue;
             }
 
-            for (var ty = 0; ty < TileRows; ty++)
+            for (var ty = firstRow; ty < endRow; ty++)
             {
                 var top = plane + (2 * ty * pw);
                 for (var tx = 0; tx < tw; tx += 16)
@@ -369,10 +371,10 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// time in tile order (the tiles of several tile rows share a vector when a row has fewer than 16), into the staged
     /// rows, then each output row into <paramref name="output"/> and the fused store over the plane.
     /// </summary>
-    private static void TransformOutput(ForwardWork work, float* m, int s, int co, float* stage, float* output, float* residual)
+    private static void TransformOutput(ForwardWork work, float* m, int s, int co, float* stage, float* output, float* residual, int firstRow, int endRow)
     {
-        int tiles = TilesPerSample, step = ProductPlane;
-        var channel = m + (co * ProductColumns) + (s * tiles);
+        int tiles = (endRow - firstRow) * TileColumns, step = ProductPlane;
+        var channel = m + (co * ProductColumns) + (s * TilesPerSample);
         var odd = stage + StageHalf;
 
         // The last group reads up to 15 columns past the sample's tiles (the next sample's, the product's padding or the
@@ -392,15 +394,16 @@ public static unsafe partial class Conv2DKernel<TShape>
             Interleave(a10 - a20 - a30, a11 - a21 - a31, odd + (2 * q));
         }
 
-        int oh = TShape.OutHeight, ow = TShape.OutWidth, sw = 2 * TileColumns;
+        // Output rows 2·firstRow to 2·endRow − 1 (within the plane); only they are written, since the other rows of a split
+        // sample are another thread's.
+        int ow = TShape.OutWidth, sw = 2 * TileColumns, top = 2 * firstRow, bottom = Math.Min(2 * endRow, TShape.OutHeight);
         if (work.Accumulate)
         {
-            // Added onto the output; the last row of the plane without writing past it (the next sample may be another
-            // thread's).
-            for (var y = 0; y < oh; y++)
+            // Added onto the output; the last row without writing past it (the next sample may be another thread's).
+            for (var y = top; y < bottom; y++)
             {
-                var row = (y % 2 == 0 ? stage : odd) + (y / 2 * sw);
-                if (y < oh - 1)
+                var row = (y % 2 == 0 ? stage : odd) + ((y - top) / 2 * sw);
+                if (y < bottom - 1)
                 {
                     AddRun(row, output + (y * ow), ow);
                 }
@@ -415,12 +418,13 @@ public static unsafe partial class Conv2DKernel<TShape>
         }
 
         var stageEnd = stage + StageLength;
-        for (var y = 0; y < oh; y++)
+        for (var y = top; y < bottom; y++)
         {
-            CopyRun((y % 2 == 0 ? stage : odd) + (y / 2 * sw), output + (y * ow), ow, stageEnd, output + OutSpatial);
+            CopyRun((y % 2 == 0 ? stage : odd) + ((y - top) / 2 * sw), output + (y * ow), ow, stageEnd, output + (bottom * ow));
         }
 
-        Epilogue.Channel(output, output, residual, OutSpatial, work.ScaleData[co], work.ShiftData[co], work.Relu);
+        var first = top * ow;
+        Epilogue.Channel(output + first, output + first, residual == null ? null : residual + first, (bottom - top) * ow, work.ScaleData[co], work.ShiftData[co], work.Relu);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Row(float* p, int step, out Vector512<float> first, out Vector512<float> second)
@@ -453,6 +457,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         work.Relu = false;
         work.Batch = batch;
         work.SplitChannels = false;
+        work.SplitTiles = false;
         work.Winograd = true;
         work.Accumulate = true;
         WinogradPrepare(work);
@@ -500,7 +505,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             var count = Math.Min(WinogradSamples, to - n);
             for (var s = 0; s < count; s++)
             {
-                TransformInput(work.X + ((n + s) * cin * InSpatial), s, v, bordered);
+                TransformInput(work.X + ((n + s) * cin * InSpatial), s, v, bordered, 0, TileRows);
             }
 
             var columns = LayerNode.AlignColumns(count * TilesPerSample);
@@ -515,9 +520,43 @@ public static unsafe partial class Conv2DKernel<TShape>
                 for (var co = 0; co < cout; co++)
                 {
                     var residual = work.Residual == null ? null : work.Residual + ((sample + co) * OutSpatial);
-                    TransformOutput(work, m, s, co, stage, work.Y + ((sample + co) * OutSpatial), residual);
+                    TransformOutput(work, m, s, co, stage, work.Y + ((sample + co) * OutSpatial), residual, 0, TileRows);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Part <paramref name="part"/> of <paramref name="parts"/> of one sample (batch 1 on several threads): a band of its tile
+    /// rows (whole packs of <see cref="PackedRows"/>), each part transforming the input it needs, multiplying its tiles' columns
+    /// and storing its output rows. Every part borders the whole input (a copy the size of the input, small beside the
+    /// transforms), so the parts share nothing but the transformed filters.
+    /// </summary>
+    private static void WinogradTileRows(ForwardWork work, int part, int parts)
+    {
+        var space = WinogradSpace(work, part);
+        var v = space;
+        var m = v + TransformedLength;
+        var bordered = m + ProductLength;
+        var stage = bordered + WinogradBorderedLength;
+        int cin = TShape.InChannels, cout = TShape.OutChannels, packs = (TileRows + PackedRows - 1) / PackedRows;
+        int firstRow = packs * part / parts * PackedRows, endRow = Math.Min(TileRows, packs * (part + 1) / parts * PackedRows);
+        if (firstRow >= endRow)
+        {
+            return;
+        }
+
+        TransformInput(work.X, 0, v, bordered, firstRow, endRow);
+        var columns = LayerNode.AlignColumns((endRow - firstRow) * TileColumns);
+        for (var e = 0; e < 16; e++)
+        {
+            Gemm.MultiplyNN(cout, columns, cin, work.U + (e * WeightPlane), cin, v + (e * TransformedPlane), TransformedStride, m + (e * ProductPlane), ProductColumns, accumulate: false);
+        }
+
+        for (var co = 0; co < cout; co++)
+        {
+            var residual = work.Residual == null ? null : work.Residual + (co * OutSpatial);
+            TransformOutput(work, m, 0, co, stage, work.Y + (co * OutSpatial), residual, firstRow, endRow);
         }
     }
 }

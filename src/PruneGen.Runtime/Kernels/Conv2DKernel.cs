@@ -31,8 +31,8 @@ namespace PruneGen.Kernels;
 /// inference makes one pass over the output instead of four.
 /// </para>
 /// <para>
-/// Work is split across <see cref="WorkerPool"/> threads by samples; one sample of a stride-1 layer of at least
-/// <see cref="SplitMacs"/> by output channels. That pays only because a generated forward pass keeps the workers
+/// Work is split across <see cref="WorkerPool"/> threads by samples; one sample of a Winograd layer by bands of tile rows,
+/// one sample of another stride-1 layer of at least <see cref="SplitMacs"/> by output channels. That pays only because a generated forward pass keeps the workers
 /// spinning between its layers (<see cref="WorkerPool.Burst"/>): waking a sleeping worker costs about as much as
 /// half a batch-1 layer (docs/BENCHMARKS.md).
 /// </para>
@@ -140,15 +140,15 @@ public static unsafe partial class Conv2DKernel<TShape>
         var work = t_forward ??= new ForwardWork();
         norm.Fold(bias, work.Scale, work.Shift);
 
-        // One sample of a large stride-1 layer: the threads split its output channels (one bordered input, each
-        // thread's product in its own scratch).
-        var split = batch == 1 && Implicit && TShape.Groups == 1 && WorkerPool.Workers > 1 && (long)OutSpatial * TShape.OutChannels * PatchLength >= SplitMacs && scratch.Length / WorkerPool.Workers >= ScratchLength;
+        // Winograd where it pays (see Conv2DKernel.Winograd.cs): several samples, or one sample of at least 7×7 tiles,
+        // which several threads split by bands of tile rows.
+        var winograd = WinogradShape && (batch > 1 || WinogradSingleSample);
+        var splitTiles = winograd && batch == 1 && WorkerPool.Workers > 1;
 
-        // Winograd where it pays (see Conv2DKernel.Winograd.cs): several samples, or one sample of at least 7×7 tiles on
-        // one thread (split across two threads, Winograd measured slower than the implicit product: VggNet batch 1
-        // 483–562 vs 468–501 µs, the tiny ResNet 505–532 vs 395–466).
-        var winograd = WinogradShape && (batch > 1 || (WinogradSingleSample && !split));
-        if (split)
+        // One sample of another large stride-1 layer: the threads split its output channels (one bordered input, each
+        // thread's product in its own scratch).
+        var split = !winograd && batch == 1 && Implicit && TShape.Groups == 1 && WorkerPool.Workers > 1 && (long)OutSpatial * TShape.OutChannels * PatchLength >= SplitMacs && scratch.Length / WorkerPool.Workers >= ScratchLength;
+        if (split || splitTiles)
         {
             parts = WorkerPool.Workers;
         }
@@ -166,6 +166,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.ScratchStride = ScratchLength == 0 ? 0 : scratch.Length / parts;
             work.Batch = batch;
             work.SplitChannels = split;
+            work.SplitTiles = splitTiles;
             work.Winograd = winograd;
             if (winograd)
             {
@@ -272,6 +273,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         public int ScratchStride;
         public int Batch;
         public bool SplitChannels;
+        public bool SplitTiles;
         public bool Winograd;
 
         /// <summary>Whether the Winograd path adds its result onto y instead of storing it (<see cref="WinogradAccumulate"/>).</summary>
@@ -283,6 +285,12 @@ public static unsafe partial class Conv2DKernel<TShape>
 
         public void Execute(int part, int parts)
         {
+            if (Winograd && SplitTiles)
+            {
+                WinogradTileRows(this, part, parts);
+                return;
+            }
+
             if (Winograd)
             {
                 WinogradSamplesRange(this, part, Batch * part / parts, Batch * (part + 1) / parts);

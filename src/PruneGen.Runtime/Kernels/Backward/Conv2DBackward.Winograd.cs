@@ -175,7 +175,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                 var count = Math.Min(WinogradSamples, to - n);
                 for (var s = 0; s < count; s++)
                 {
-                    TransformInput(X + ((n + s) * cin * InSpatial), s, v, bordered);
+                    TransformInput(X + ((n + s) * cin * InSpatial), s, v, bordered, 0, TileRows);
                     TransformOutputGradient(Dy + ((n + s) * cout * OutSpatial), s, dm, transposed);
                 }
 
