@@ -377,6 +377,12 @@ public static unsafe partial class Conv2DKernel<TShape>
         var channel = m + (co * ProductColumns) + (s * TilesPerSample);
         var odd = stage + StageHalf;
 
+        // Without a residual the fused store (scale, shift, ReLU) is applied to the transformed vectors, so the plane is
+        // written once; a residual is added after the plane is in place (its layout is the output's, not the stage's).
+        var inRegisters = residual == null && !work.Accumulate;
+        Vector512<float> scale = Vector512.Create(inRegisters ? work.ScaleData[co] : 1f), shift = Vector512.Create(inRegisters ? work.ShiftData[co] : 0f);
+        var relu = inRegisters && work.Relu;
+
         // The last group reads up to 15 columns past the sample's tiles (the next sample's, the product's padding or the
         // planes' slack) and stages their results past the plane's rows, where nothing reads them.
         for (var q = 0; q < tiles; q += 16)
@@ -390,8 +396,8 @@ public static unsafe partial class Conv2DKernel<TShape>
             Row(p + (12 * step), step, out var a30, out var a31);
 
             // Then down the columns: the even output row from a0 + a1 + a2, the odd one from a1 − a2 − a3.
-            Interleave(a00 + a10 + a20, a01 + a11 + a21, stage + (2 * q));
-            Interleave(a10 - a20 - a30, a11 - a21 - a31, odd + (2 * q));
+            Interleave(Store(a00 + a10 + a20, scale, shift, relu), Store(a01 + a11 + a21, scale, shift, relu), stage + (2 * q));
+            Interleave(Store(a10 - a20 - a30, scale, shift, relu), Store(a11 - a21 - a31, scale, shift, relu), odd + (2 * q));
         }
 
         // Output rows 2·firstRow to 2·endRow − 1 (within the plane); only they are written, since the other rows of a split
@@ -423,8 +429,19 @@ public static unsafe partial class Conv2DKernel<TShape>
             CopyRun((y % 2 == 0 ? stage : odd) + ((y - top) / 2 * sw), output + (y * ow), ow, stageEnd, output + (bottom * ow));
         }
 
-        var first = top * ow;
-        Epilogue.Channel(output + first, output + first, residual == null ? null : residual + first, (bottom - top) * ow, work.ScaleData[co], work.ShiftData[co], work.Relu);
+        if (!inRegisters)
+        {
+            var first = top * ow;
+            Epilogue.Channel(output + first, output + first, residual + first, (bottom - top) * ow, work.ScaleData[co], work.ShiftData[co], work.Relu);
+        }
+
+        // The fused store on 16 outputs, as Epilogue computes it: v·scale + shift, then ReLU.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static Vector512<float> Store(Vector512<float> v, Vector512<float> scale, Vector512<float> shift, bool relu)
+        {
+            var r = Vector512.FusedMultiplyAdd(v, scale, shift);
+            return relu ? Vector512.Max(r, Vector512<float>.Zero) : r;
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Row(float* p, int step, out Vector512<float> first, out Vector512<float> second)
