@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using PruneGen.Benchmarks.Workloads;
 using PruneGen.Kernels;
 using Spectre.Console;
 
@@ -25,15 +26,15 @@ public static class ConvProfile
             table.AddColumn(new TableColumn(h).RightAligned());
         }
 
-        Row<VggShapes.Conv2>(table, "VGG conv2 32→32 @28²", rounds);
-        Row<VggShapes.Conv4>(table, "VGG conv4 64→64 @14²", rounds);
-        Row<VggShapes.Conv6>(table, "VGG conv6 128→128 @7²", rounds);
-        Row<ResNetShapes.Stage1>(table, "ResNet 16→16 @28²", rounds);
-        Row<ResNetShapes.Stage2>(table, "ResNet 32→32 @14²", rounds);
-        Row<ResNetShapes.Stage3>(table, "ResNet 64→64 @7²", rounds);
-        Row<PrunedShapes.Conv2>(table, "VGG L1 4× conv2 16→16 @28²", rounds);
-        Row<PrunedShapes.Conv4>(table, "VGG L1 4× conv4 32→32 @14²", rounds);
-        Row<PrunedShapes.Conv6>(table, "VGG L1 4× conv6 63→63 @7²", rounds);
+        Row<Conv3x3<N32, N32, N28>>(table, "VGG conv2 32→32 @28²", rounds);
+        Row<Conv3x3<N64, N64, N14>>(table, "VGG conv4 64→64 @14²", rounds);
+        Row<Conv3x3<N128, N128, N7>>(table, "VGG conv6 128→128 @7²", rounds);
+        Row<Conv3x3<N16, N16, N28>>(table, "ResNet 16→16 @28²", rounds);
+        Row<Conv3x3<N32, N32, N14>>(table, "ResNet 32→32 @14²", rounds);
+        Row<Conv3x3<N64, N64, N7>>(table, "ResNet 64→64 @7²", rounds);
+        Row<Conv3x3<N16, N16, N28>>(table, "VGG L1 4× conv2 16→16 @28²", rounds);
+        Row<Conv3x3<N32, N32, N14>>(table, "VGG L1 4× conv4 32→32 @14²", rounds);
+        Row<Conv3x3<N63, N63, N7>>(table, "VGG L1 4× conv6 63→63 @7²", rounds);
         AnsiConsole.Write(table);
         return 0;
     }
@@ -85,97 +86,5 @@ public static class ConvProfile
         });
         var backward = Median(() => Conv2DKernel<TShape>.Backward(x, w, dy, dx, dw, db, Batch, backwardScratch));
         table.AddRow(name, Cell(forward1, flop), Cell(forward64, Batch * flop), Cell(alone, Batch * flop), Cell(backward, 2 * Batch * flop));
-    }
-}
-
-/// <summary>The tiny ResNet's stride-1 3×3 convolution shapes, one per stage (the same constants the generator emits).</summary>
-internal static class ResNetShapes
-{
-    public readonly struct Stage1 : IConv2DShape
-    {
-        public static int InChannels => 16;
-        public static int InHeight => 28;
-        public static int InWidth => 28;
-        public static int OutChannels => 16;
-        public static int OutHeight => 28;
-        public static int OutWidth => 28;
-        public static int Kernel => 3;
-        public static int Stride => 1;
-        public static int Padding => 1;
-        public static int Groups => 1;
-    }
-
-    public readonly struct Stage2 : IConv2DShape
-    {
-        public static int InChannels => 32;
-        public static int InHeight => 14;
-        public static int InWidth => 14;
-        public static int OutChannels => 32;
-        public static int OutHeight => 14;
-        public static int OutWidth => 14;
-        public static int Kernel => 3;
-        public static int Stride => 1;
-        public static int Padding => 1;
-        public static int Groups => 1;
-    }
-
-    public readonly struct Stage3 : IConv2DShape
-    {
-        public static int InChannels => 64;
-        public static int InHeight => 7;
-        public static int InWidth => 7;
-        public static int OutChannels => 64;
-        public static int OutHeight => 7;
-        public static int OutWidth => 7;
-        public static int Kernel => 3;
-        public static int Stride => 1;
-        public static int Padding => 1;
-        public static int Groups => 1;
-    }
-}
-
-/// <summary>VggNetL1Quarter's stride-1 3×3 convolutions with equal input and output widths (the constants the generator emits for it).</summary>
-internal static class PrunedShapes
-{
-    public readonly struct Conv2 : IConv2DShape
-    {
-        public static int InChannels => 16;
-        public static int InHeight => 28;
-        public static int InWidth => 28;
-        public static int OutChannels => 16;
-        public static int OutHeight => 28;
-        public static int OutWidth => 28;
-        public static int Kernel => 3;
-        public static int Stride => 1;
-        public static int Padding => 1;
-        public static int Groups => 1;
-    }
-
-    public readonly struct Conv4 : IConv2DShape
-    {
-        public static int InChannels => 32;
-        public static int InHeight => 14;
-        public static int InWidth => 14;
-        public static int OutChannels => 32;
-        public static int OutHeight => 14;
-        public static int OutWidth => 14;
-        public static int Kernel => 3;
-        public static int Stride => 1;
-        public static int Padding => 1;
-        public static int Groups => 1;
-    }
-
-    public readonly struct Conv6 : IConv2DShape
-    {
-        public static int InChannels => 63;
-        public static int InHeight => 7;
-        public static int InWidth => 7;
-        public static int OutChannels => 63;
-        public static int OutHeight => 7;
-        public static int OutWidth => 7;
-        public static int Kernel => 3;
-        public static int Stride => 1;
-        public static int Padding => 1;
-        public static int Groups => 1;
     }
 }

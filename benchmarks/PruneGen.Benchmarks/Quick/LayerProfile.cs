@@ -133,24 +133,24 @@ public static class LayerProfile
             rows.Add((name, Median(() => DenseKernel<TShape>.Forward(x, w, b, y, batch), rounds), 2.0 * TShape.In * TShape.Out * batch));
         }
 
-        Conv<VggShapes.Conv1>("conv1 1→32 @28²");
+        Conv<Conv3x3<N1, N32, N28>>("conv1 1→32 @28²");
         Bn<VggShapes.Bn32>("bn1");
         Relu("relu1", 32 * 784);
-        Conv<VggShapes.Conv2>("conv2 32→32 @28²");
+        Conv<Conv3x3<N32, N32, N28>>("conv2 32→32 @28²");
         Bn<VggShapes.Bn32>("bn2");
         Relu("relu2", 32 * 784);
         Pool<VggShapes.Pool1>("maxpool1");
-        Conv<VggShapes.Conv3>("conv3 32→64 @14²");
+        Conv<Conv3x3<N32, N64, N14>>("conv3 32→64 @14²");
         Bn<VggShapes.Bn64>("bn3");
         Relu("relu3", 64 * 196);
-        Conv<VggShapes.Conv4>("conv4 64→64 @14²");
+        Conv<Conv3x3<N64, N64, N14>>("conv4 64→64 @14²");
         Bn<VggShapes.Bn64>("bn4");
         Relu("relu4", 64 * 196);
         Pool<VggShapes.Pool2>("maxpool2");
-        Conv<VggShapes.Conv5>("conv5 64→128 @7²");
+        Conv<Conv3x3<N64, N128, N7>>("conv5 64→128 @7²");
         Bn<VggShapes.Bn128>("bn5");
         Relu("relu5", 128 * 49);
-        Conv<VggShapes.Conv6>("conv6 128→128 @7²");
+        Conv<Conv3x3<N128, N128, N7>>("conv6 128→128 @7²");
         Bn<VggShapes.Bn128>("bn6");
         Relu("relu6", 128 * 49);
         Pool<VggShapes.Pool3>("maxpool3");
@@ -242,90 +242,6 @@ public static class LayerProfile
 /// <summary>VggNet's layer shapes, the same constants the generator emits for it.</summary>
 internal static class VggShapes
 {
-    public readonly struct Conv1 : IConv2DShape
-    {
-        public static int InChannels => 1;
-        public static int InHeight => 28;
-        public static int InWidth => 28;
-        public static int OutChannels => 32;
-        public static int OutHeight => 28;
-        public static int OutWidth => 28;
-        public static int Kernel => 3;
-        public static int Stride => 1;
-        public static int Padding => 1;
-        public static int Groups => 1;
-    }
-
-    public readonly struct Conv2 : IConv2DShape
-    {
-        public static int InChannels => 32;
-        public static int InHeight => 28;
-        public static int InWidth => 28;
-        public static int OutChannels => 32;
-        public static int OutHeight => 28;
-        public static int OutWidth => 28;
-        public static int Kernel => 3;
-        public static int Stride => 1;
-        public static int Padding => 1;
-        public static int Groups => 1;
-    }
-
-    public readonly struct Conv3 : IConv2DShape
-    {
-        public static int InChannels => 32;
-        public static int InHeight => 14;
-        public static int InWidth => 14;
-        public static int OutChannels => 64;
-        public static int OutHeight => 14;
-        public static int OutWidth => 14;
-        public static int Kernel => 3;
-        public static int Stride => 1;
-        public static int Padding => 1;
-        public static int Groups => 1;
-    }
-
-    public readonly struct Conv4 : IConv2DShape
-    {
-        public static int InChannels => 64;
-        public static int InHeight => 14;
-        public static int InWidth => 14;
-        public static int OutChannels => 64;
-        public static int OutHeight => 14;
-        public static int OutWidth => 14;
-        public static int Kernel => 3;
-        public static int Stride => 1;
-        public static int Padding => 1;
-        public static int Groups => 1;
-    }
-
-    public readonly struct Conv5 : IConv2DShape
-    {
-        public static int InChannels => 64;
-        public static int InHeight => 7;
-        public static int InWidth => 7;
-        public static int OutChannels => 128;
-        public static int OutHeight => 7;
-        public static int OutWidth => 7;
-        public static int Kernel => 3;
-        public static int Stride => 1;
-        public static int Padding => 1;
-        public static int Groups => 1;
-    }
-
-    public readonly struct Conv6 : IConv2DShape
-    {
-        public static int InChannels => 128;
-        public static int InHeight => 7;
-        public static int InWidth => 7;
-        public static int OutChannels => 128;
-        public static int OutHeight => 7;
-        public static int OutWidth => 7;
-        public static int Kernel => 3;
-        public static int Stride => 1;
-        public static int Padding => 1;
-        public static int Groups => 1;
-    }
-
     public readonly struct Bn32 : IChannelShape
     {
         public static int Channels => 32;

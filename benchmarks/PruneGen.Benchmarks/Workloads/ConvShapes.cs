@@ -1,0 +1,85 @@
+using PruneGen.Kernels;
+
+namespace PruneGen.Benchmarks.Workloads;
+
+/// <summary>A number as a type, so a generic shape built from numbers still has constant members the JIT folds.</summary>
+internal interface IConstant
+{
+    /// <summary>The number.</summary>
+    static abstract int Value { get; }
+}
+
+internal readonly struct N1 : IConstant
+{
+    public static int Value => 1;
+}
+
+internal readonly struct N7 : IConstant
+{
+    public static int Value => 7;
+}
+
+internal readonly struct N14 : IConstant
+{
+    public static int Value => 14;
+}
+
+internal readonly struct N16 : IConstant
+{
+    public static int Value => 16;
+}
+
+internal readonly struct N28 : IConstant
+{
+    public static int Value => 28;
+}
+
+internal readonly struct N32 : IConstant
+{
+    public static int Value => 32;
+}
+
+internal readonly struct N63 : IConstant
+{
+    public static int Value => 63;
+}
+
+internal readonly struct N64 : IConstant
+{
+    public static int Value => 64;
+}
+
+internal readonly struct N128 : IConstant
+{
+    public static int Value => 128;
+}
+
+/// <summary>
+/// A stride-1 3×3 convolution padded by 1 (output as large as the input): <typeparamref name="TIn"/> →
+/// <typeparamref name="TOut"/> channels at <typeparamref name="TSize"/>², the shape of every 3×3 layer the profiles time.
+/// </summary>
+internal readonly struct Conv3x3<TIn, TOut, TSize> : IConv2DShape
+    where TIn : IConstant
+    where TOut : IConstant
+    where TSize : IConstant
+{
+    public static int InChannels => TIn.Value;
+
+    public static int InHeight => TSize.Value;
+
+    public static int InWidth => TSize.Value;
+
+    public static int OutChannels => TOut.Value;
+
+    public static int OutHeight => TSize.Value;
+
+    public static int OutWidth => TSize.Value;
+
+    public static int Kernel => 3;
+
+    public static int Stride => 1;
+
+    public static int Padding => 1;
+
+    public static int Groups => 1;
+}
