@@ -27,8 +27,8 @@ namespace PruneGen.Kernels;
 /// <para>
 /// The transforms run on 16 tiles per vector in tile order: a tile row of 8 or more tiles 16 at a time, narrower rows
 /// several to a vector (<see cref="PackedRows"/>: 2 at 14×14, 4 at 7×7), and the inverse transform over the tiles in
-/// order whatever the row width. The products are where most of the time goes. The filters are transformed on every call (there is no
-/// "weights changed" signal to cache them on). The buffers (transformed filters, inputs and products, bordered input, one
+/// order whatever the row width. The products are where most of the time goes. The filters are transformed on every
+/// call (there is no "weights changed" signal to cache them on). The buffers (transformed filters, inputs and products, bordered input, one
 /// output plane) are not part of the network's scratch: they belong to the calling thread (<see cref="WinogradWorkspace"/>),
 /// are shared by all its layers and grow to the largest layer during warm-up: about 10 MB for VggNet's inference with two
 /// threads (4.4 MB per thread for its 128→128 layer at 7×7, which multiplies 16 samples at once), about 12 MB when it

@@ -31,10 +31,10 @@ namespace PruneGen.Kernels;
 /// inference makes one pass over the output instead of four.
 /// </para>
 /// <para>
-/// Work is split across <see cref="WorkerPool"/> threads by samples; one sample of a Winograd layer by bands of tile rows,
-/// one sample of another stride-1 layer of at least <see cref="SplitMacs"/> by output channels. That pays only because a generated forward pass keeps the workers
-/// spinning between its layers (<see cref="WorkerPool.Burst"/>): waking a sleeping worker costs about as much as
-/// half a batch-1 layer (docs/BENCHMARKS.md).
+/// Work is split across <see cref="WorkerPool"/> threads by samples; one sample of a Winograd layer by bands of tile
+/// rows, one sample of another stride-1 layer of at least <see cref="SplitMacs"/> by output channels. That pays only
+/// because a generated forward pass keeps the workers spinning between its layers (<see cref="WorkerPool.Burst"/>):
+/// waking a sleeping worker costs about as much as half a batch-1 layer (docs/BENCHMARKS.md).
 /// </para>
 /// </remarks>
 /// <typeparam name="TShape">The layer's constant dimensions.</typeparam>

@@ -42,7 +42,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// Whether the input gradient runs as a Winograd convolution (<see cref="GradientConv{TShape}"/> on the flipped weights)
     /// instead of the implicit product: when that convolution takes the Winograd path, as a forward layer of its shape
     /// would. Measured one thread, batch 64 (probe of this kernel): the input-gradient half of VggNet's 32→32 layer at 28²
-    /// took 9.9 ms by the implicit product.
+    /// takes 6.7 ms this way against 9.9 ms by the implicit product, its 64→64 layer at 14² 6.1 against 11.9 ms.
     /// </summary>
     private static bool WinogradInputGradient => ImplicitInputGradient && TShape.Groups == 1 && Conv2DKernel<GradientConv<TShape>>.WinogradShape;
 
@@ -106,7 +106,8 @@ public static unsafe partial class Conv2DKernel<TShape>
                 Flip(pw, work.Flipped);
             }
 
-            // The input gradient by Winograd after the weight and bias gradients, as its own split of the samples.
+            // The input gradient by Winograd after the pass below (which then does the bias gradient and whatever else is
+            // not by Winograd), as its own split of the samples.
             var winograd = WinogradInputGradient && !dx.IsEmpty && (batch > 1 || Conv2DKernel<GradientConv<TShape>>.WinogradSingleSample);
             if (winograd)
             {
