@@ -167,6 +167,12 @@ public sealed class GflopsColumn : IColumn
             return 2.0 * ReferenceNetworks.Macs(network) * batch;
         }
 
+        if (benchmarkCase.Descriptor.Type == typeof(PruningSpeedupBenchmarks) && parameters["Network"] is string pruned && parameters["Batch"] is int samples)
+        {
+            var measured = benchmarkCase.Descriptor.WorkloadMethod.Name == nameof(PruningSpeedupBenchmarks.Base) ? ReferenceNetworks.BaseOf(pruned) : pruned;
+            return 2.0 * ReferenceNetworks.Macs(measured) * samples;
+        }
+
         if (parameters.Items.Any(p => p.Name == "Shape") && parameters["Shape"] is string shape)
         {
             foreach (var s in GemmWorkload.Shapes)
