@@ -479,7 +479,6 @@ public static unsafe partial class Conv2DKernel<TShape>
         work.Accumulate = true;
         WinogradPrepare(work);
         WorkerPool.Run(work, Math.Min(batch, WorkerPool.Workers));
-        work.Accumulate = false;
     }
 
     /// <summary>Part <paramref name="part"/>'s Winograd workspace (transformed inputs, products, bordered input, staged plane).</summary>

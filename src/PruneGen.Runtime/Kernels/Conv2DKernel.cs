@@ -168,6 +168,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.SplitChannels = split;
             work.SplitTiles = splitTiles;
             work.Winograd = winograd;
+            work.Accumulate = false;
             if (winograd)
             {
                 WinogradPrepare(work);

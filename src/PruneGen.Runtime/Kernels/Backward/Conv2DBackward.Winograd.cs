@@ -1,4 +1,5 @@
 using System;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -58,11 +59,8 @@ public static unsafe partial class Conv2DKernel<TShape>
         var total = (float*)work.Spaces[0] + offset;
         for (var p = 1; p < parts; p++)
         {
-            var part = (float*)work.Spaces[p] + offset;
-            for (var i = 0; i < WeightProductLength; i++)
-            {
-                total[i] += part[i];
-            }
+            var sum = new Span<float>(total, WeightProductLength);
+            TensorPrimitives.Add(sum, new ReadOnlySpan<float>((float*)work.Spaces[p] + offset, WeightProductLength), sum);
         }
 
         int cin = TShape.InChannels, ld = PaddedGroupOut, planeLength = cin * ld;

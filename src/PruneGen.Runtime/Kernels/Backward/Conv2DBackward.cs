@@ -183,15 +183,22 @@ public static unsafe partial class Conv2DKernel<TShape>
             var dcols = cols + (PatchLength * OutSpatial);
             var dWeightT = cols + WeightGradientOffset;
             var dOutT = dWeightT - (OutSpatial * PaddedGroupOut);
-            var dBiasPart = dWeightT + (TShape.Groups * PatchLength * PaddedGroupOut);
+            var weights = TShape.Groups * PatchLength * PaddedGroupOut;
+            var dBiasPart = dWeightT + weights;
             var bordered = dBiasPart + TShape.OutChannels;
             var borderedGradient = bordered + PaddedInputLength;
 
             // The weight gradient is accumulated transposed, dWᵀ[patch, out] += cols · dyᵀ, so that the
             // product is vectorized along the output channels instead of along a short spatial axis. The
             // transposed output gradient's padding columns stay zero (Transpose writes only real channels).
-            new Span<float>(dOutT, OutSpatial * PaddedGroupOut).Clear();
-            new Span<float>(dWeightT, (TShape.Groups * PatchLength * PaddedGroupOut) + TShape.OutChannels).Clear();
+            // Without the weight gradient (the Winograd path computes it) only the bias gradient after them is cleared.
+            if (WeightGradient)
+            {
+                new Span<float>(dOutT, OutSpatial * PaddedGroupOut).Clear();
+                new Span<float>(dWeightT, weights).Clear();
+            }
+
+            new Span<float>(dBiasPart, TShape.OutChannels).Clear();
             var (from, to) = (Batch * part / parts, Batch * (part + 1) / parts);
             for (var n = from; n < to; n++)
             {
