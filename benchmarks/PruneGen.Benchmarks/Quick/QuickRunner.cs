@@ -143,11 +143,12 @@ public static class QuickRunner
         var rows = new List<string[]>();
         void Add(string pruned, string measure, int batch, int threads, double baseTime, double prunedTime, string digits)
         {
-            var macRatio = (double)ReferenceNetworks.Macs(ReferenceNetworks.BaseOf(pruned)) / ReferenceNetworks.Macs(pruned);
+            var baseName = ReferenceNetworks.BaseOf(pruned);
+            var macRatio = (double)ReferenceNetworks.Macs(baseName) / ReferenceNetworks.Macs(pruned);
             var speedUp = baseTime / prunedTime;
             rows.Add(new[]
             {
-                pruned, ReferenceNetworks.BaseOf(pruned), measure, batch.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture),
+                pruned, baseName, measure, batch.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture),
                 F(baseTime, digits), F(prunedTime, digits), F(speedUp, "F2"), F(macRatio, "F2"), F(speedUp / macRatio, "F2"),
             });
         }

@@ -57,9 +57,9 @@ public static unsafe partial class Conv2DKernel<TShape>
         // Sum the parts' dU into the first, then dW[co, ci] += Gᵀ·dU·G.
         var offset = WinogradGradientPartLength - WeightProductLength;
         var total = (float*)work.Spaces[0] + offset;
+        var sum = new Span<float>(total, WeightProductLength);
         for (var p = 1; p < parts; p++)
         {
-            var sum = new Span<float>(total, WeightProductLength);
             TensorPrimitives.Add(sum, new ReadOnlySpan<float>((float*)work.Spaces[p] + offset, WeightProductLength), sum);
         }
 
