@@ -7,15 +7,39 @@ namespace PruneGen.Kernels;
 /// <summary>
 /// Dense forward: <c>y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]</c>. x is (batch, In), W is (Out, In), y is (batch, Out).
 /// The store is fused like the convolution's (bias, a following BatchNorm, a residual, ReLU), and large
-/// layers are split across <see cref="WorkerPool"/> threads by samples, or by units when the batch is smaller
-/// than the thread count.
+/// layers are split across <see cref="WorkerPool"/> threads by samples, or by units when a thread would have
+/// fewer than <see cref="SamplesPerPart"/> samples.
+/// <para>
+/// Few samples multiply as <c>x·Wᵀ</c> (dot products along In, W read as stored). From
+/// <see cref="TransposedMinRows"/> samples on, a thread's samples are transposed and multiplied as
+/// <c>yᵀ = W·xᵀ</c> instead, vectorized along the samples with W's entries broadcast, and yᵀ is transposed back:
+/// the dot products end in one horizontal sum per output, which the broadcast form does not need.
+/// </para>
 /// </summary>
 /// <typeparam name="TShape">The layer's constant dimensions.</typeparam>
 public static unsafe partial class DenseKernel<TShape>
     where TShape : IDenseShape
 {
-    /// <summary>Below this many multiply-adds per call, waking a second thread costs more than it saves.</summary>
-    private const long ParallelMacs = 4 * 1024 * 1024;
+    /// <summary>
+    /// Below this many multiply-adds per call, waking a second thread costs more than it saves. Two threads, µs of
+    /// one call outside a forward pass (threads woken, not spinning) at 1M / 4M: 256 → 128 at 64 samples 21 / 40,
+    /// 784 → 256 at 8 samples 24 / 35.
+    /// </summary>
+    private const long ParallelMacs = 1024 * 1024;
+
+    /// <summary>
+    /// Fewest samples per thread when a call is split by samples: the x·Wᵀ kernel multiplies 4 samples by 4 units at
+    /// a time, so with fewer each thread takes a share of the units instead (1152 → 256 at 4 samples: 34 µs split
+    /// by samples, 13 by units; two threads).
+    /// </summary>
+    private const int SamplesPerPart = 4;
+
+    /// <summary>
+    /// Samples per thread from which the transposed product wins. One thread, Zen 4, µs as x·Wᵀ / transposed:
+    /// 784 → 256 at 16 samples 69 / 80, 32: 133 / 119, 48: 232 / 200, 64: 272 / 246, 96: 413 / 371;
+    /// 256 → 128 at 64: 57 / 45.
+    /// </summary>
+    private const int TransposedMinRows = 32;
 
     [ThreadStatic]
     private static ForwardWork? t_forward;
@@ -33,8 +57,26 @@ public static unsafe partial class DenseKernel<TShape>
         var work = t_forward ??= new ForwardWork();
         norm.Fold(bias, work.Scale, work.Shift);
         var parts = (long)batch * TShape.In * TShape.Out >= ParallelMacs ? WorkerPool.Workers : 1;
-        fixed (float* px = x, pw = weight, py = y, pr = residual, scale = work.Scale, shift = work.Shift)
+
+        // Each thread's xᵀ and yᵀ rows are padded to whole vectors: the product then has no column tail, which it
+        // would run one column at a time (20 samples took twice as long as 32). The padding is computed too, so
+        // the transposed form is taken only where it is at most an eighth of the rows.
+        var rowsPerPart = (batch + parts - 1) / parts;
+        work.TransposedRows = (rowsPerPart + 15) / 16 * 16;
+        work.Transposed = rowsPerPart >= TransposedMinRows && (work.TransposedRows - rowsPerPart) * 8 <= rowsPerPart && Simd.Level != SimdLevel.Scalar;
+        if (work.Transposed)
         {
+            var length = (parts * work.TransposedRows * (TShape.In + TShape.Out)) + 16;
+            if (work.Buffer.Length < length)
+            {
+                work.Buffer = new float[length];
+            }
+        }
+
+        fixed (float* px = x, pw = weight, py = y, pr = residual, scale = work.Scale, shift = work.Shift, buffer = work.Buffer)
+        {
+            // Cache-line aligned, so no vector load of the product's xᵀ rows (a multiple of 16 floats long) splits two lines.
+            work.Transposes = (float*)(((nint)buffer + 63) & ~(nint)63);
             work.X = px;
             work.W = pw;
             work.Y = py;
@@ -54,6 +96,12 @@ public static unsafe partial class DenseKernel<TShape>
     {
         public readonly float[] Scale = new float[TShape.Out];
         public readonly float[] Shift = new float[TShape.Out];
+
+        /// <summary>xᵀ and yᵀ of the transposed product: (In + Out) floats per sample, each thread at its samples' offset.</summary>
+        public float[] Buffer = [];
+        public float* Transposes;
+        public int TransposedRows;
+        public bool Transposed;
         public float* X;
         public float* W;
         public float* Y;
@@ -68,7 +116,7 @@ public static unsafe partial class DenseKernel<TShape>
         public void Execute(int part, int parts)
         {
             int rows0 = 0, rows1 = Batch, units0 = 0, units1 = TShape.Out;
-            if (Batch >= parts)
+            if (Batch >= SamplesPerPart * parts)
             {
                 (rows0, rows1) = (Batch * part / parts, Batch * (part + 1) / parts);
             }
@@ -84,7 +132,22 @@ public static unsafe partial class DenseKernel<TShape>
             }
 
             var y = Y + (rows0 * TShape.Out) + units0;
-            Gemm.MultiplyNT(rows, units, TShape.In, X + (rows0 * TShape.In), TShape.In, W + (units0 * TShape.In), TShape.In, y, TShape.Out, accumulate: false);
+            if (Transposed)
+            {
+                // Rows are split, units are not: this thread's xᵀ (In × ld) and yᵀ (Out × ld); the columns past
+                // its rows hold stale values, multiplied and dropped.
+                var ld = TransposedRows;
+                var xt = Transposes + (part * ld * (TShape.In + TShape.Out));
+                var yt = xt + (ld * TShape.In);
+                Transpose.Matrix(X + (rows0 * TShape.In), rows, TShape.In, TShape.In, xt, ld);
+                Gemm.MultiplyNN(TShape.Out, ld, TShape.In, W, TShape.In, xt, ld, yt, ld, accumulate: false);
+                Transpose.Matrix(yt, TShape.Out, rows, ld, y, TShape.Out);
+            }
+            else
+            {
+                Gemm.MultiplyNT(rows, units, TShape.In, X + (rows0 * TShape.In), TShape.In, W + (units0 * TShape.In), TShape.In, y, TShape.Out, accumulate: false);
+            }
+
             if (!Affine && Residual == null && !Relu)
             {
                 return;

@@ -32,6 +32,17 @@ public class ForwardNumericsTests(ITestOutputHelper output)
     /// </summary>
     public static TheoryData<string, int> ReferenceNetworkCases => Cases(ReferenceNetworks, 1, 2, 9);
 
+    /// <summary>
+    /// Dense layers at the batch sizes that change how they are computed (on two threads): 6 samples of the MLP
+    /// split its 784 → 256 layer by units (3 samples a thread are too few for the 4-sample kernel), 125 samples take
+    /// the transposed product (62 and 63 samples a thread, padded to 64; one thread: 125, padded to 128).
+    /// </summary>
+    public static TheoryData<string, int> DenseCases => new()
+    {
+        { nameof(NumDenseChain), 125 }, { nameof(NumDenseWide), 125 }, { nameof(NumFlatJoins), 125 },
+        { nameof(Mlp), 6 }, { nameof(Mlp), 125 },
+    };
+
     internal static INetwork Create(string name) => name switch
     {
         nameof(NumDenseChain) => new NumDenseChain(),
@@ -60,6 +71,10 @@ public class ForwardNumericsTests(ITestOutputHelper output)
     [Theory]
     [MemberData(nameof(ReferenceNetworkCases))]
     public void ReferenceNetworkMatchesScalarReference(string network, int batch) => CheckAgainstReference(network, batch, seed: 29);
+
+    [Theory]
+    [MemberData(nameof(DenseCases))]
+    public void DenseLayersMatchScalarReferenceAtEverySplit(string network, int batch) => CheckAgainstReference(network, batch, seed: 41);
 
     [Fact]
     public void MaxPoolPaddingNeverWinsOnNegativeInput()

@@ -109,7 +109,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     private static void TransformOutputGradient(float* dySample, int s, float* dm, float* transposed)
     {
         int ow = TShape.OutWidth, oh = TShape.OutHeight, ld = PaddedGroupOut, plane = GradientTransformedPlane, tw = TileColumns;
-        Transpose(dySample, TShape.OutChannels, OutSpatial, transposed, ld);
+        Transpose.Matrix(dySample, TShape.OutChannels, OutSpatial, OutSpatial, transposed, ld);
         var zero = Vector512<float>.Zero;
         for (var ty = 0; ty < TileRows; ty++)
         {
