@@ -27,12 +27,14 @@ namespace PruneGen.Kernels;
 /// <para>
 /// The transforms run on 16 tiles per vector in tile order: a tile row of 8 or more tiles 16 at a time, narrower rows
 /// several to a vector (<see cref="PackedRows"/>: 2 at 14×14, 4 at 7×7), and the inverse transform over the tiles in
-/// order whatever the row width. The products are where most of the time goes. The filters are transformed on every
-/// call (there is no "weights changed" signal to cache them on). The buffers (transformed filters, inputs and products, bordered input, one
-/// output plane) are not part of the network's scratch: they belong to the calling thread (<see cref="WinogradWorkspace"/>),
-/// are shared by all its layers and grow to the largest layer during warm-up: about 10 MB for VggNet's inference with two
-/// threads (4.4 MB per thread for its 128→128 layer at 7×7, which multiplies 16 samples at once), about 12 MB when it
-/// trains (the weight gradient's buffers for that layer take 5.5 MB per thread).
+/// order whatever the row width. The products are where most of the time goes. The transformed filters are kept per
+/// layer and calling thread, and made again only when the weights differ from the ones they were made from
+/// (<see cref="WinogradFilters"/>: 16/9 of the weights plus their copy, about 3 MB for VggNet). The other buffers
+/// (transformed inputs and products, bordered input, one output plane) are not part of the network's scratch either:
+/// they belong to the calling thread (<see cref="WinogradWorkspace"/>), are shared by all its layers and grow to the
+/// largest layer during warm-up: about 10 MB for VggNet's inference with two threads (4.4 MB per thread for its 128→128
+/// layer at 7×7, which multiplies 16 samples at once), about 12 MB when it trains (the weight gradient's buffers for
+/// that layer take 5.5 MB per thread).
 /// </para>
 /// </remarks>
 public static unsafe partial class Conv2DKernel<TShape>
@@ -485,26 +487,68 @@ public static unsafe partial class Conv2DKernel<TShape>
     private static float* WinogradSpace(ForwardWork work, int part) => (float*)work.WinogradSpaces[part];
 
     /// <summary>
-    /// Fewest tiles per sample for which one sample takes the Winograd path (7×7 tiles, a 14×14 output). Measured one
-    /// thread, batch 1 (`convs`): 64→64 @14² 150 → 124 µs, 32→32 @28² 140 → 105 µs, but 128→128 @7² (4×4 tiles) 170 → 280 µs:
-    /// 16 columns make short products, 3 of 4 lanes of each tile transform are idle, and the filters are transformed per call.
+    /// Fewest tiles per sample for which one sample takes the Winograd path on several threads (7×7 tiles, a 14×14 output),
+    /// and in the backward pass, whose filters change every step. Measured one thread, batch 1 (`convs`): 64→64 @14²
+    /// 150 → 124 µs, 32→32 @28² 140 → 105 µs, but 128→128 @7² (4×4 tiles) 170 → 280 µs while the filters were transformed
+    /// on every call: 16 columns make short products and 3 of 4 lanes of each tile transform are idle.
     /// </summary>
     private const int WinogradSingleSampleTiles = 49;
+
+    /// <summary>
+    /// Fewest tiles for one sample on one thread in the forward pass, where the transformed filters are kept between calls
+    /// (<see cref="WinogradFilters"/>): VggNet's 7×7 layers, one thread, batch 1 (probe of this kernel), 64→128 88 → 67 µs
+    /// and 128→128 170 → 127 µs. Several threads keep <see cref="WinogradSingleSampleTiles"/>: 4×4 tiles are one band of
+    /// tile rows, which they cannot split (2 threads: 141 µs Winograd on one of them against 91 implicit on both).
+    /// </summary>
+    private const int WinogradOneThreadTiles = 16;
 
     /// <summary>Whether one sample of this shape has enough tiles for the Winograd path (on one thread).</summary>
     internal static bool WinogradSingleSample => TilesPerSample >= WinogradSingleSampleTiles;
 
-    /// <summary>Before the parts run: rent the calling thread's buffers and transform the filters, which every part reads.</summary>
+    /// <summary>Whether one sample's forward pass takes the Winograd path at this process's thread count.</summary>
+    private static bool WinogradForwardSingleSample => TilesPerSample >= (WorkerPool.Workers == 1 ? WinogradOneThreadTiles : WinogradSingleSampleTiles);
+
+    /// <summary>Before the parts run: rent the calling thread's buffers and find the transformed filters, which every part reads.</summary>
     private static void WinogradPrepare(ForwardWork work)
     {
         // The calling thread's buffers, shared by every layer it runs (so they stay in cache from layer to layer).
-        work.U = WinogradWorkspace.Rent(WorkerPool.Workers, 16 * WeightPlane);
         for (var p = 0; p < WorkerPool.Workers; p++)
         {
             work.WinogradSpaces[p] = (nint)WinogradWorkspace.Rent(p, WinogradPartLength);
         }
 
-        TransformWeights(work.W, work.U);
+        work.U = (t_filters ??= new WinogradFilters()).For(work.W);
+    }
+
+    [ThreadStatic]
+    private static WinogradFilters? t_filters;
+
+    /// <summary>
+    /// This layer's transformed filters on the calling thread, with a copy of the weights they were made from. A call whose
+    /// weights equal the copy, bit for bit, reuses them; any other call transforms its weights and keeps them. There is no
+    /// "weights changed" signal to rely on (the weights are a plain array anyone may write), and comparing costs far less
+    /// than transforming: one thread, 64→64 weights compared in about 3 µs against 32 µs to transform them, a third of
+    /// the layer at batch 1 and the part the threads cannot split. Training changes the weights every step, so there the
+    /// comparison stops at the first weight and the filters are transformed as before.
+    /// </summary>
+    private sealed class WinogradFilters
+    {
+        // Both start zeroed, and zero weights transform to zero filters, so the pair is consistent before the first call.
+        private readonly float[] _weights = new float[TShape.OutChannels * TShape.InChannels * 9];
+        private readonly float[] _filters = GC.AllocateArray<float>(16 * WeightPlane, pinned: true);
+
+        public float* For(float* weight)
+        {
+            var current = new ReadOnlySpan<int>(weight, _weights.Length);
+            var filters = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_filters));
+            if (!current.SequenceEqual(MemoryMarshal.Cast<float, int>(_weights.AsSpan())))
+            {
+                current.CopyTo(MemoryMarshal.Cast<float, int>(_weights.AsSpan()));
+                TransformWeights(weight, filters);
+            }
+
+            return filters;
+        }
     }
 
     /// <summary>Samples <paramref name="from"/> to <paramref name="to"/> − 1 by the Winograd path, <see cref="WinogradSamples"/> at a time.</summary>
@@ -578,7 +622,7 @@ public static unsafe partial class Conv2DKernel<TShape>
 }
 
 /// <summary>
-/// The Winograd buffers of the calling thread: one per kernel part and one for the transformed filters, each grown to the
+/// The Winograd buffers of the calling thread, one per kernel part, each grown to the
 /// largest layer that asked for it, so a network's layers share them (allocation happens only while they grow: warm-up).
 /// Per calling thread, because two threads may run forward passes at once; the parts of one call run on worker threads
 /// but use the buffers their caller rented.
@@ -588,10 +632,10 @@ internal static unsafe class WinogradWorkspace
     [ThreadStatic]
     private static float[]?[]? t_buffers;
 
-    /// <summary>Buffer <paramref name="slot"/> (0 … Workers) of the calling thread, at least <paramref name="length"/> floats, pinned.</summary>
+    /// <summary>Buffer <paramref name="slot"/> (0 … Workers − 1) of the calling thread, at least <paramref name="length"/> floats, pinned.</summary>
     public static float* Rent(int slot, int length)
     {
-        var buffers = t_buffers ??= new float[WorkerPool.Workers + 1][];
+        var buffers = t_buffers ??= new float[WorkerPool.Workers][];
         var buffer = buffers[slot];
         if (buffer == null || buffer.Length < length)
         {

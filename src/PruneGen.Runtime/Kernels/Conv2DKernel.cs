@@ -140,9 +140,9 @@ public static unsafe partial class Conv2DKernel<TShape>
         var work = t_forward ??= new ForwardWork();
         norm.Fold(bias, work.Scale, work.Shift);
 
-        // Winograd where it pays (see Conv2DKernel.Winograd.cs): several samples, or one sample of at least 7×7 tiles,
-        // which several threads split by bands of tile rows.
-        var winograd = WinogradShape && (batch > 1 || WinogradSingleSample);
+        // Winograd where it pays (see Conv2DKernel.Winograd.cs): several samples, or one sample of at least 4×4 tiles on
+        // one thread, 7×7 tiles on several, which split it by bands of tile rows.
+        var winograd = WinogradShape && (batch > 1 || WinogradForwardSingleSample);
         var splitTiles = winograd && batch == 1 && WorkerPool.Workers > 1;
 
         // One sample of another large stride-1 layer: the threads split its output channels (one bordered input, each

@@ -76,6 +76,40 @@ public class ForwardNumericsTests(ITestOutputHelper output)
     [MemberData(nameof(DenseCases))]
     public void DenseLayersMatchScalarReferenceAtEverySplit(string network, int batch) => CheckAgainstReference(network, batch, seed: 41);
 
+    /// <summary>
+    /// The Winograd layers keep their transformed filters between calls and reuse them while the weights are unchanged:
+    /// weights written in place, and a second network of the same class run in turn, must each be seen on the next call.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void WinogradLayersSeeEveryWeightChange(int batch)
+    {
+        var first = new VggNet();
+        var second = new VggNet();
+        Numerics.Randomize(first, 3);
+        Numerics.Randomize(second, 4);
+        var input = Numerics.RandomInput(batch * VggNet.InputSize, seed: 9);
+        var ours = new float[batch * VggNet.OutputSize];
+        void Check(VggNet net, string what)
+        {
+            net.Forward(input, ours, batch);
+            Numerics.AssertClose(ours, ScalarReference.Forward(VggNet.Graph, net.Parameters, input, batch), $"VggNet batch {batch}, {what}");
+        }
+
+        Check(first, "first network");
+        Check(second, "second network, same class");
+        Check(first, "first network again");
+
+        // One weight of each Winograd layer changed in place (conv1 has one input channel and is not Winograd).
+        foreach (var name in new[] { "conv2.weight", "conv3.weight", "conv4.weight", "conv5.weight", "conv6.weight" })
+        {
+            first.Parameters[name].Data[7] += 0.5f;
+        }
+
+        Check(first, "after its weights changed in place");
+    }
+
     [Fact]
     public void MaxPoolPaddingNeverWinsOnNegativeInput()
     {
