@@ -32,7 +32,8 @@ namespace PruneGen.Kernels;
 /// </para>
 /// <para>
 /// Work is split across <see cref="WorkerPool"/> threads by samples; one sample of a Winograd layer by bands of tile
-/// rows, one sample of another stride-1 layer of at least <see cref="SplitMacs"/> by output channels. That pays only
+/// rows, one sample of another stride-1 layer of at least <see cref="SplitMacs"/> (<see cref="SpinningSplitMacs"/>
+/// while the workers spin) by output channels, and one sample of such a strided layer by output rows. That pays only
 /// because a generated forward pass keeps the workers spinning between its layers (<see cref="WorkerPool.Burst"/>):
 /// waking a sleeping worker costs about as much as half a batch-1 layer (docs/BENCHMARKS.md).
 /// </para>
@@ -146,9 +147,13 @@ public static unsafe partial class Conv2DKernel<TShape>
         var splitTiles = winograd && batch == 1 && WorkerPool.Workers > 1;
 
         // One sample of another large stride-1 layer: the threads split its output channels (one bordered input, each
-        // thread's product in its own scratch).
-        var split = !winograd && batch == 1 && Implicit && TShape.Groups == 1 && WorkerPool.Workers > 1 && (long)OutSpatial * TShape.OutChannels * PatchLength >= SplitMacs && scratch.Length / WorkerPool.Workers >= ScratchLength;
-        if (split || splitTiles)
+        // thread's product in its own scratch). The threshold is lower while the workers spin in a forward pass's burst.
+        var large = (long)OutSpatial * TShape.OutChannels * PatchLength >= (WorkerPool.Spinning ? SpinningSplitMacs : SplitMacs);
+        var split = !winograd && batch == 1 && Implicit && TShape.Groups == 1 && WorkerPool.Workers > 1 && large && scratch.Length / WorkerPool.Workers >= ScratchLength;
+
+        // One sample of a large strided layer: the threads split its output rows, each unfolding and multiplying its own.
+        var splitRows = batch == 1 && !Implicit && !Direct && Padded && TShape.Groups == 1 && WorkerPool.Workers > 1 && TShape.OutHeight >= 2 * WorkerPool.Workers && large && scratch.Length / WorkerPool.Workers >= ScratchLength;
+        if (split || splitTiles || splitRows)
         {
             parts = WorkerPool.Workers;
         }
@@ -167,6 +172,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.Batch = batch;
             work.SplitChannels = split;
             work.SplitTiles = splitTiles;
+            work.SplitRows = splitRows;
             work.Winograd = winograd;
             work.Accumulate = false;
             if (winograd)
@@ -184,6 +190,14 @@ public static unsafe partial class Conv2DKernel<TShape>
 
     /// <summary>Multiply-adds above which one sample's output channels are split across the threads.</summary>
     private const long SplitMacs = 1_000_000;
+
+    /// <summary>
+    /// The same while the workers spin in a forward pass's burst (<see cref="WorkerPool.Spinning"/>), where a part costs
+    /// them about a microsecond to take. Two threads, batch 1, µs unsplit / split: VggNet's 1→32 @28² (0.23 M
+    /// multiply-adds, channels split) 9.5 / 5.8; tiny ResNet's stride-2 16→32 and 32→64 (0.9 M each, rows split) 24.4 /
+    /// 16.1 and 28.0 / 19.3.
+    /// </summary>
+    private const long SpinningSplitMacs = 128 * 1024;
 
     /// <summary>
     /// Group <paramref name="g"/> of samples <paramref name="n"/> to <paramref name="n"/> + <paramref name="count"/> − 1: the
@@ -216,6 +230,25 @@ public static unsafe partial class Conv2DKernel<TShape>
                 var c = first + r;
                 Epilogue.Channel(target + (r * stride) + (s * OutSpatial), work.Y + ((sample + r) * OutSpatial), residual == null ? null : residual + (r * OutSpatial), OutSpatial, work.ScaleData[c], work.ShiftData[c], work.Relu);
             }
+        }
+    }
+
+    /// <summary>
+    /// Output rows <paramref name="firstRow"/> to <paramref name="endRow"/> − 1 of the one sample of an ungrouped layer
+    /// unfolded and multiplied on their own (one part of a split by rows): their columns, every output channel's product,
+    /// the fused store of their positions.
+    /// </summary>
+    private static void OutputRows(ForwardWork work, int firstRow, int endRow, float* cols, float* product, float* bordered)
+    {
+        var count = (endRow - firstRow) * TShape.OutWidth;
+        var columns = LayerNode.AlignColumns(count);
+        Im2Col(work.X, cols, columns, bordered, columns - count, room: columns, firstRow, endRow);
+        Gemm.MultiplyNN(TShape.OutChannels, columns, PatchLength, work.W, PatchLength, cols, columns, product, columns, accumulate: false);
+        var first = firstRow * TShape.OutWidth;
+        for (var c = 0; c < TShape.OutChannels; c++)
+        {
+            var residual = work.Residual == null ? null : work.Residual + (c * OutSpatial) + first;
+            Epilogue.Channel(product + (c * columns), work.Y + (c * OutSpatial) + first, residual, count, work.ScaleData[c], work.ShiftData[c], work.Relu);
         }
     }
 
@@ -275,6 +308,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         public int Batch;
         public bool SplitChannels;
         public bool SplitTiles;
+        public bool SplitRows;
         public bool Winograd;
 
         /// <summary>Whether the Winograd path adds its result onto y instead of storing it (<see cref="WinogradAccumulate"/>).</summary>
@@ -307,6 +341,12 @@ public static unsafe partial class Conv2DKernel<TShape>
             var cols = Scratch + (part * ScratchStride);
             var product = cols + (PatchLength * Columns);
             var bordered = cols + ProductRegion;
+            if (SplitRows)
+            {
+                OutputRows(this, TShape.OutHeight * part / parts, TShape.OutHeight * (part + 1) / parts, cols, product, bordered);
+                return;
+            }
+
             var (from, to) = (Batch * part / parts, Batch * (part + 1) / parts);
             for (var n = from; n < to; n += Samples)
             {
@@ -341,9 +381,13 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// (<see cref="PaddedInputLength"/> floats), so each output row is read from one bordered row without edge tests
     /// (at stride 1, one vector copy).
     /// </summary>
-    private static void Im2Col(float* input, float* cols, int rowStride, float* bordered, int tail, int room)
+    private static void Im2Col(float* input, float* cols, int rowStride, float* bordered, int tail, int room) =>
+        Im2Col(input, cols, rowStride, bordered, tail, room, 0, TShape.OutHeight);
+
+    /// <summary>The same for output rows <paramref name="firstRow"/> to <paramref name="endRow"/> − 1 only, whose columns start at <paramref name="cols"/>.</summary>
+    private static void Im2Col(float* input, float* cols, int rowStride, float* bordered, int tail, int room, int firstRow, int endRow)
     {
-        int k = TShape.Kernel, s = TShape.Stride, oh = TShape.OutHeight, ow = TShape.OutWidth;
+        int k = TShape.Kernel, s = TShape.Stride, ow = TShape.OutWidth;
         var row = cols;
         int bh = BorderedHeight, bw = BorderedWidth;
         var borderedEnd = bordered + PaddedInputLength;
@@ -355,10 +399,10 @@ public static unsafe partial class Conv2DKernel<TShape>
                 for (var kw = 0; kw < k; kw++)
                 {
                     var src = bordered + (((c * bh) + kh) * bw) + kw;
-                    for (var y = 0; y < oh; y++)
+                    for (var y = firstRow; y < endRow; y++)
                     {
                         var from = src + (y * s * bw);
-                        var to = row + (y * ow);
+                        var to = row + ((y - firstRow) * ow);
                         if (s == 1)
                         {
                             // The vector copy may overshoot into what is written after it: the rest of the row (later
@@ -379,7 +423,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                         }
                     }
 
-                    new Span<float>(row + (oh * ow), tail).Clear();
+                    new Span<float>(row + ((endRow - firstRow) * ow), tail).Clear();
                     row += rowStride;
                 }
             }

@@ -17,7 +17,7 @@ public class ForwardNumericsTests(ITestOutputHelper output)
     [
         nameof(NumDenseChain), nameof(NumDenseWide), nameof(NumFlatJoins), nameof(NumConvOdd), nameof(NumConvSingleChannel),
         nameof(NumGroupedConv), nameof(NumDepthwise), nameof(NumResidualConcat), nameof(NumPaddedPools), nameof(NumWideConv),
-        nameof(NumExactTiles), nameof(NumWinograd),
+        nameof(NumExactTiles), nameof(NumWinograd), nameof(NumStridedRows),
     ];
 
     private static readonly string[] ReferenceNetworks = [nameof(Mlp), nameof(LeNet5), nameof(VggNet), nameof(TinyResNet)];
@@ -57,6 +57,7 @@ public class ForwardNumericsTests(ITestOutputHelper output)
         nameof(NumWideConv) => new NumWideConv(),
         nameof(NumExactTiles) => new NumExactTiles(),
         nameof(NumWinograd) => new NumWinograd(),
+        nameof(NumStridedRows) => new NumStridedRows(),
         nameof(Mlp) => new Mlp(),
         nameof(LeNet5) => new LeNet5(),
         nameof(VggNet) => new VggNet(),

@@ -137,3 +137,14 @@ public partial class NumExactTiles;
 [Flatten]
 [Dense("fc", 13)]
 public partial class NumWinograd;
+
+// One sample of a large strided layer, split across the threads by output rows: 16×30×30 → proj = conv 48@1 stride 2
+// (48×15×15) → down = conv 48@3 stride 2 pad 1 of the input (48×15×15, 1.56 M multiply-adds: rows 0–6 and 7–14, 105
+// and 120 columns) → BN, + proj (fused residual) → ReLU → GAP 48 → dense 7.
+[Network(16, 30, 30)]
+[Conv2D("proj", 48, 1, Stride = 2)]
+[Conv2D("down", 48, 3, Stride = 2, Padding = 1, Input = "input"), BatchNorm("bn")]
+[Add("sum", "bn", "proj"), ReLU]
+[GlobalAvgPool]
+[Dense("fc", 7)]
+public partial class NumStridedRows;
