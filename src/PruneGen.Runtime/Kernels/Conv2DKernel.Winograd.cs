@@ -18,11 +18,12 @@ namespace PruneGen.Kernels;
 /// <remarks>
 /// <para>
 /// Used on AVX-512 (the tile transforms gather every other column with its two-source permutes) for layers of at least
-/// <see cref="WinogradMinInChannels"/> input channels: for several samples, split across the threads by samples, and for
+/// <see cref="WinogradMinInChannels"/> input channels: for several samples, split across the threads by samples; for
 /// one sample of at least <see cref="WinogradSingleSampleTiles"/> tiles, split across the threads by bands of tile rows
-/// (<see cref="WinogradTileRows"/>; an earlier split by output channels measured slower than the implicit product).
-/// Smaller single samples keep the implicit product, where the per-call filter transform and short products cost more
-/// than they save.
+/// (<see cref="WinogradTileRows"/>); for one sample of at least <see cref="WinogradOneThreadTiles"/> tiles, split by
+/// output channels (<see cref="WinogradChannels"/>: VggNet's 7×7 layers on two threads, 64→128 46.6 → 40.3 µs and
+/// 128→128 90.4 → 76–82 µs against the implicit product split the same way; when the filters were transformed on every
+/// call this split lost to the implicit product). Smaller single samples keep the implicit product.
 /// </para>
 /// <para>
 /// The transforms run on 16 tiles per vector in tile order: a tile row of 8 or more tiles 16 at a time, narrower rows
@@ -495,18 +496,18 @@ public static unsafe partial class Conv2DKernel<TShape>
     private const int WinogradSingleSampleTiles = 49;
 
     /// <summary>
-    /// Fewest tiles for one sample on one thread in the forward pass, where the transformed filters are kept between calls
+    /// Fewest tiles for one sample in the forward pass, where the transformed filters are kept between calls
     /// (<see cref="WinogradFilters"/>): VggNet's 7×7 layers, one thread, batch 1 (probe of this kernel), 64→128 88 → 67 µs
-    /// and 128→128 170 → 127 µs. Several threads keep <see cref="WinogradSingleSampleTiles"/>: 4×4 tiles are one band of
-    /// tile rows, which they cannot split (2 threads: 141 µs Winograd on one of them against 91 implicit on both).
+    /// and 128→128 170 → 127 µs. On several threads, a sample of fewer than <see cref="WinogradSingleSampleTiles"/> tiles
+    /// (4×4 tiles are a single band of tile rows) is split by output channels instead (<see cref="WinogradChannels"/>).
     /// </summary>
     private const int WinogradOneThreadTiles = 16;
 
     /// <summary>Whether one sample of this shape has enough tiles for the Winograd path (on one thread).</summary>
     internal static bool WinogradSingleSample => TilesPerSample >= WinogradSingleSampleTiles;
 
-    /// <summary>Whether one sample's forward pass takes the Winograd path at this process's thread count.</summary>
-    private static bool WinogradForwardSingleSample => TilesPerSample >= (WorkerPool.Workers == 1 ? WinogradOneThreadTiles : WinogradSingleSampleTiles);
+    /// <summary>Whether one sample's forward pass takes the Winograd path.</summary>
+    private static bool WinogradForwardSingleSample => TilesPerSample >= WinogradOneThreadTiles;
 
     /// <summary>Before the parts run: rent the calling thread's buffers and find the transformed filters, which every part reads.</summary>
     private static void WinogradPrepare(ForwardWork work)
@@ -617,6 +618,41 @@ public static unsafe partial class Conv2DKernel<TShape>
         {
             var residual = work.Residual == null ? null : work.Residual + (co * OutSpatial);
             TransformOutput(work, m, 0, co, stage, work.Y + (co * OutSpatial), residual, firstRow, endRow);
+        }
+    }
+
+    /// <summary>
+    /// Part <paramref name="part"/> of <paramref name="parts"/> of one sample whose tiles are too few to split by bands
+    /// (batch 1 on several threads, a 7×7 output): each part transforms the whole input (16 tiles a channel, cheap beside
+    /// the products) and computes its share of the output channels.
+    /// </summary>
+    private static void WinogradChannels(ForwardWork work, int part, int parts)
+    {
+        var space = WinogradSpace(work, part);
+        var v = space;
+        var m = v + TransformedLength;
+        var bordered = m + ProductLength;
+        var stage = bordered + WinogradBorderedLength;
+        int cin = TShape.InChannels, cout = TShape.OutChannels;
+        int first = cout * part / parts, end = cout * (part + 1) / parts;
+        if (first >= end)
+        {
+            return;
+        }
+
+        TransformInput(work.X, 0, v, bordered, 0, TileRows);
+        var columns = LayerNode.AlignColumns(TilesPerSample);
+        for (var e = 0; e < 16; e++)
+        {
+            // The part's rows of each product land where TransformOutput reads channel co (row co of the plane).
+            var plane = m + (e * ProductPlane);
+            Gemm.MultiplyNN(end - first, columns, cin, work.U + (e * WeightPlane) + (first * cin), cin, v + (e * TransformedPlane), TransformedStride, plane + (first * ProductColumns), ProductColumns, accumulate: false);
+        }
+
+        for (var co = first; co < end; co++)
+        {
+            var residual = work.Residual == null ? null : work.Residual + (co * OutSpatial);
+            TransformOutput(work, m, 0, co, stage, work.Y + (co * OutSpatial), residual, 0, TileRows);
         }
     }
 }

@@ -141,15 +141,16 @@ public static unsafe partial class Conv2DKernel<TShape>
         var work = t_forward ??= new ForwardWork();
         norm.Fold(bias, work.Scale, work.Shift);
 
-        // Winograd where it pays (see Conv2DKernel.Winograd.cs): several samples, or one sample of at least 4×4 tiles on
-        // one thread, 7×7 tiles on several, which split it by bands of tile rows.
+        // Winograd where it pays (see Conv2DKernel.Winograd.cs): several samples, or one sample of at least 4×4 tiles,
+        // which several threads split by bands of tile rows (7×7 tiles or more) or by output channels.
         var winograd = WinogradShape && (batch > 1 || WinogradForwardSingleSample);
-        var splitTiles = winograd && batch == 1 && WorkerPool.Workers > 1;
+        var splitTiles = winograd && batch == 1 && WorkerPool.Workers > 1 && WinogradSingleSample;
+        var winogradChannels = winograd && batch == 1 && WorkerPool.Workers > 1 && !WinogradSingleSample;
 
         // One sample of another large stride-1 layer: the threads split its output channels (one bordered input, each
         // thread's product in its own scratch). The threshold is lower while the workers spin in a forward pass's burst.
         var large = (long)OutSpatial * TShape.OutChannels * PatchLength >= (WorkerPool.Spinning ? SpinningSplitMacs : SplitMacs);
-        var split = !winograd && batch == 1 && Implicit && TShape.Groups == 1 && WorkerPool.Workers > 1 && large && scratch.Length / WorkerPool.Workers >= ScratchLength;
+        var split = winogradChannels || (!winograd && batch == 1 && Implicit && TShape.Groups == 1 && WorkerPool.Workers > 1 && large && scratch.Length / WorkerPool.Workers >= ScratchLength);
 
         // One sample of a large strided layer: the threads split its output rows, each unfolding and multiplying its own.
         var splitRows = batch == 1 && !Implicit && !Direct && Padded && TShape.Groups == 1 && WorkerPool.Workers > 1 && TShape.OutHeight >= 2 * WorkerPool.Workers && large && scratch.Length / WorkerPool.Workers >= ScratchLength;
@@ -323,6 +324,12 @@ public static unsafe partial class Conv2DKernel<TShape>
             if (Winograd && SplitTiles)
             {
                 WinogradTileRows(this, part, parts);
+                return;
+            }
+
+            if (Winograd && SplitChannels)
+            {
+                WinogradChannels(this, part, parts);
                 return;
             }
 
