@@ -484,8 +484,14 @@ public static unsafe partial class Conv2DKernel<TShape>
         WorkerPool.Run(work, Math.Min(batch, WorkerPool.Workers));
     }
 
-    /// <summary>Part <paramref name="part"/>'s Winograd workspace (transformed inputs, products, bordered input, staged plane).</summary>
-    private static float* WinogradSpace(ForwardWork work, int part) => (float*)work.WinogradSpaces[part];
+    /// <summary>Part <paramref name="part"/>'s Winograd workspace, in order: transformed inputs, products, bordered input, staged plane.</summary>
+    private static void WinogradSpace(ForwardWork work, int part, out float* v, out float* m, out float* bordered, out float* stage)
+    {
+        v = (float*)work.WinogradSpaces[part];
+        m = v + TransformedLength;
+        bordered = m + ProductLength;
+        stage = bordered + WinogradBorderedLength;
+    }
 
     /// <summary>
     /// Fewest tiles per sample for which one sample takes the Winograd path on several threads (7×7 tiles, a 14×14 output),
@@ -555,11 +561,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>Samples <paramref name="from"/> to <paramref name="to"/> − 1 by the Winograd path, <see cref="WinogradSamples"/> at a time.</summary>
     private static void WinogradSamplesRange(ForwardWork work, int part, int from, int to)
     {
-        var space = WinogradSpace(work, part);
-        var v = space;
-        var m = v + TransformedLength;
-        var bordered = m + ProductLength;
-        var stage = bordered + WinogradBorderedLength;
+        WinogradSpace(work, part, out var v, out var m, out var bordered, out var stage);
         int cin = TShape.InChannels, cout = TShape.OutChannels;
         for (var n = from; n < to; n += WinogradSamples)
         {
@@ -595,11 +597,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// </summary>
     private static void WinogradTileRows(ForwardWork work, int part, int parts)
     {
-        var space = WinogradSpace(work, part);
-        var v = space;
-        var m = v + TransformedLength;
-        var bordered = m + ProductLength;
-        var stage = bordered + WinogradBorderedLength;
+        WinogradSpace(work, part, out var v, out var m, out var bordered, out var stage);
         int cin = TShape.InChannels, cout = TShape.OutChannels, packs = (TileRows + PackedRows - 1) / PackedRows;
         int firstRow = packs * part / parts * PackedRows, endRow = Math.Min(TileRows, packs * (part + 1) / parts * PackedRows);
         if (firstRow >= endRow)
@@ -628,11 +626,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// </summary>
     private static void WinogradChannels(ForwardWork work, int part, int parts)
     {
-        var space = WinogradSpace(work, part);
-        var v = space;
-        var m = v + TransformedLength;
-        var bordered = m + ProductLength;
-        var stage = bordered + WinogradBorderedLength;
+        WinogradSpace(work, part, out var v, out var m, out var bordered, out var stage);
         int cin = TShape.InChannels, cout = TShape.OutChannels;
         int first = cout * part / parts, end = cout * (part + 1) / parts;
         if (first >= end)
