@@ -104,7 +104,7 @@ public static unsafe partial class DenseKernel<TShape>
         public readonly float[] Scale = new float[TShape.Out];
         public readonly float[] Shift = new float[TShape.Out];
 
-        /// <summary>xᵀ and yᵀ of the transposed product: (In + Out) floats per sample, each thread at its samples' offset.</summary>
+        /// <summary>xᵀ and yᵀ of the transposed product: (In + Out) × <see cref="TransposedRows"/> floats for each thread, in part order.</summary>
         public float[] Buffer = [];
         public float* Transposes;
         public int TransposedRows;
