@@ -273,22 +273,13 @@ public static unsafe partial class Conv2DKernel<TShape>
             Gemm.MultiplyNNIndexed(to - from, ImplicitColumns, PatchLength, work.W + (first * PatchLength), PatchLength, bordered, offsets, product, ImplicitColumns, accumulate: false);
         }
 
-        // Gather each output row's real columns into the output plane (vector copies that overshoot into the next row,
-        // which is copied after), then run the fused store over the whole plane in place.
-        int oh = TShape.OutHeight, ow = TShape.OutWidth, bw = BorderedWidth;
-        var productEnd = product + ((to - from) * ImplicitColumns);
+        // The fused store reads each output row's real columns from the product (bordered width) and writes the output
+        // plane, in one pass.
         for (var r = 0; r < to - from; r++)
         {
             var c = first + r;
-            var output = work.Y + ((sample + r) * OutSpatial);
-            var row = product + (r * ImplicitColumns);
-            for (var y = 0; y < oh; y++)
-            {
-                CopyRun(row + (y * bw), output + (y * ow), ow, productEnd, output + OutSpatial);
-            }
-
             var residual = work.Residual == null ? null : work.Residual + ((sample + r) * OutSpatial);
-            Epilogue.Channel(output, output, residual, OutSpatial, work.ScaleData[c], work.ShiftData[c], work.Relu);
+            Epilogue.Rows(product + (r * ImplicitColumns), BorderedWidth, work.Y + ((sample + r) * OutSpatial), TShape.OutHeight, TShape.OutWidth, residual, work.ScaleData[c], work.ShiftData[c], work.Relu);
         }
     }
 

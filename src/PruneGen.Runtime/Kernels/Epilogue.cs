@@ -84,6 +84,28 @@ internal static unsafe class Epilogue
         }
     }
 
+    /// <summary>
+    /// One channel whose <paramref name="rows"/> rows of <paramref name="width"/> values lie <paramref name="srcStride"/>
+    /// apart in <paramref name="src"/> (a product at the bordered width) and back to back in <paramref name="dst"/> (and in
+    /// <paramref name="residual"/>, which may be null). Whole vectors may run past a row's end into the next row, which is
+    /// stored after it; the source must stay readable up to <paramref name="srcStride"/> past each row but the last.
+    /// </summary>
+    public static void Rows(float* src, int srcStride, float* dst, int rows, int width, float* residual, float scale, float shift, bool relu)
+    {
+        switch (Simd.Level)
+        {
+            case SimdLevel.Vector512:
+                Rows<V512>(src, srcStride, dst, rows, width, residual, scale, shift, relu);
+                break;
+            case SimdLevel.Vector256:
+                Rows<V256>(src, srcStride, dst, rows, width, residual, scale, shift, relu);
+                break;
+            default:
+                Rows<V1>(src, srcStride, dst, rows, width, residual, scale, shift, relu);
+                break;
+        }
+    }
+
     /// <summary>One dense row in place: a scale (when <paramref name="scaled"/>) and a shift per unit.</summary>
     public static void Row(float* row, float* residual, int length, float* scale, float* shift, bool scaled, bool relu)
     {
@@ -117,6 +139,30 @@ internal static unsafe class Epilogue
         for (; i < length; i++)
         {
             V1.Store(Finish(V1.MultiplyAdd(V1.Load(src + i), V1.Broadcast(scale), V1.Broadcast(shift)), residual, i, relu), dst + i);
+        }
+    }
+
+    private static void Rows<T>(float* src, int srcStride, float* dst, int rows, int width, float* residual, float scale, float shift, bool relu)
+        where T : unmanaged, IVector<T>
+    {
+        T s = T.Broadcast(scale), t = T.Broadcast(shift);
+        var end = dst + (rows * width);
+        for (var y = 0; y < rows; y++)
+        {
+            float* from = src + (y * srcStride), to = dst + (y * width), add = residual == null ? null : residual + (y * width);
+
+            // Whole vectors while they end inside the plane: the overshoot lands on the next row's first values,
+            // written when that row comes. The last row's tail goes one value at a time.
+            var i = 0;
+            for (; i < width && to + i + T.Count <= end; i += T.Count)
+            {
+                T.Store(Finish(T.MultiplyAdd(T.Load(from + i), s, t), add, i, relu), to + i);
+            }
+
+            for (; i < width; i++)
+            {
+                V1.Store(Finish(V1.MultiplyAdd(V1.Load(from + i), V1.Broadcast(scale), V1.Broadcast(shift)), add, i, relu), to + i);
+            }
         }
     }
 

@@ -17,7 +17,7 @@ public class ForwardNumericsTests(ITestOutputHelper output)
     [
         nameof(NumDenseChain), nameof(NumDenseWide), nameof(NumFlatJoins), nameof(NumConvOdd), nameof(NumConvSingleChannel),
         nameof(NumGroupedConv), nameof(NumDepthwise), nameof(NumResidualConcat), nameof(NumPaddedPools), nameof(NumWideConv),
-        nameof(NumExactTiles), nameof(NumWinograd), nameof(NumStridedRows),
+        nameof(NumExactTiles), nameof(NumWinograd), nameof(NumStridedRows), nameof(NumImplicitResidual),
     ];
 
     private static readonly string[] ReferenceNetworks = [nameof(Mlp), nameof(LeNet5), nameof(VggNet), nameof(TinyResNet)];
@@ -58,6 +58,7 @@ public class ForwardNumericsTests(ITestOutputHelper output)
         nameof(NumExactTiles) => new NumExactTiles(),
         nameof(NumWinograd) => new NumWinograd(),
         nameof(NumStridedRows) => new NumStridedRows(),
+        nameof(NumImplicitResidual) => new NumImplicitResidual(),
         nameof(Mlp) => new Mlp(),
         nameof(LeNet5) => new LeNet5(),
         nameof(VggNet) => new VggNet(),

@@ -148,3 +148,15 @@ public partial class NumWinograd;
 [GlobalAvgPool]
 [Dense("fc", 7)]
 public partial class NumStridedRows;
+
+// Stride-1 convolutions below Winograd's 8 input channels take the implicit product, here each with a fused residual:
+// 5×9×11 → c1 = conv 5@3 pad 1 → BN, + the input → ReLU → c2 = conv 5@5 pad 2, + the ReLU's output → GAP 5 → dense 3.
+// Rows of 11 outputs: the store's vectors run past each row's end, and the last row's tail goes one value at a time.
+[Network(5, 9, 11)]
+[Conv2D("c1", 5, 3, Padding = 1), BatchNorm("bn1")]
+[Add("sum1", "bn1", "input"), ReLU(Name = "r1")]
+[Conv2D("c2", 5, 5, Padding = 2)]
+[Add("sum2", "c2", "r1")]
+[GlobalAvgPool]
+[Dense("fc", 3)]
+public partial class NumImplicitResidual;
