@@ -426,16 +426,21 @@ public static unsafe partial class Conv2DKernel<TShape>
             return;
         }
 
+        // Each output row from its half of the stage, in order (a row's vectors may run into the next, stored after it):
+        // copied when the store was applied in registers, else stored with the residual in the same pass.
         var stageEnd = stage + StageLength;
+        var outputEnd = output + (bottom * ow);
         for (var y = top; y < bottom; y++)
         {
-            CopyRun((y % 2 == 0 ? stage : odd) + ((y - top) / 2 * sw), output + (y * ow), ow, stageEnd, output + (bottom * ow));
-        }
-
-        if (!inRegisters)
-        {
-            var first = top * ow;
-            Epilogue.Channel(output + first, output + first, residual + first, (bottom - top) * ow, work.ScaleData[co], work.ShiftData[co], work.Relu);
+            var from = (y % 2 == 0 ? stage : odd) + ((y - top) / 2 * sw);
+            if (inRegisters)
+            {
+                CopyRun(from, output + (y * ow), ow, stageEnd, outputEnd);
+            }
+            else
+            {
+                Epilogue.Run(from, output + (y * ow), residual + (y * ow), ow, work.ScaleData[co], work.ShiftData[co], work.Relu, outputEnd);
+            }
         }
 
         // The fused store on 16 outputs, as Epilogue computes it: v·scale + shift, then ReLU.

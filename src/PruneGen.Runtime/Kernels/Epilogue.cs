@@ -87,21 +87,35 @@ internal static unsafe class Epilogue
     /// <summary>
     /// One channel whose <paramref name="rows"/> rows of <paramref name="width"/> values lie <paramref name="srcStride"/>
     /// apart in <paramref name="src"/> (a product at the bordered width) and back to back in <paramref name="dst"/> (and in
-    /// <paramref name="residual"/>, which may be null). Whole vectors may run past a row's end into the next row, which is
-    /// stored after it; the source must stay readable up to <paramref name="srcStride"/> past each row but the last.
+    /// <paramref name="residual"/>, which may be null), each row by <see cref="Run"/>.
     /// </summary>
     public static void Rows(float* src, int srcStride, float* dst, int rows, int width, float* residual, float scale, float shift, bool relu)
+    {
+        var end = dst + (rows * width);
+        for (var y = 0; y < rows; y++)
+        {
+            Run(src + (y * srcStride), dst + (y * width), residual == null ? null : residual + (y * width), width, scale, shift, relu, end);
+        }
+    }
+
+    /// <summary>
+    /// One run of <paramref name="count"/> outputs of a channel, <c>dst = act(src·scale + shift [+ residual])</c>, in whole
+    /// vectors while they end before <paramref name="dstEnd"/>: a vector may run past the run into what follows it in dst
+    /// (the next row of a plane, stored after this one; residual and src are read as far), and only a run that ends at
+    /// <paramref name="dstEnd"/> finishes one value at a time.
+    /// </summary>
+    public static void Run(float* src, float* dst, float* residual, int count, float scale, float shift, bool relu, float* dstEnd)
     {
         switch (Simd.Level)
         {
             case SimdLevel.Vector512:
-                Rows<V512>(src, srcStride, dst, rows, width, residual, scale, shift, relu);
+                Run<V512>(src, dst, residual, count, scale, shift, relu, dstEnd);
                 break;
             case SimdLevel.Vector256:
-                Rows<V256>(src, srcStride, dst, rows, width, residual, scale, shift, relu);
+                Run<V256>(src, dst, residual, count, scale, shift, relu, dstEnd);
                 break;
             default:
-                Rows<V1>(src, srcStride, dst, rows, width, residual, scale, shift, relu);
+                Run<V1>(src, dst, residual, count, scale, shift, relu, dstEnd);
                 break;
         }
     }
@@ -142,27 +156,19 @@ internal static unsafe class Epilogue
         }
     }
 
-    private static void Rows<T>(float* src, int srcStride, float* dst, int rows, int width, float* residual, float scale, float shift, bool relu)
+    private static void Run<T>(float* src, float* dst, float* residual, int count, float scale, float shift, bool relu, float* dstEnd)
         where T : unmanaged, IVector<T>
     {
         T s = T.Broadcast(scale), t = T.Broadcast(shift);
-        var end = dst + (rows * width);
-        for (var y = 0; y < rows; y++)
+        var i = 0;
+        for (; i < count && dst + i + T.Count <= dstEnd; i += T.Count)
         {
-            float* from = src + (y * srcStride), to = dst + (y * width), add = residual == null ? null : residual + (y * width);
+            T.Store(Finish(T.MultiplyAdd(T.Load(src + i), s, t), residual, i, relu), dst + i);
+        }
 
-            // Whole vectors while they end inside the plane: the overshoot lands on the next row's first values,
-            // written when that row comes. The last row's tail goes one value at a time.
-            var i = 0;
-            for (; i < width && to + i + T.Count <= end; i += T.Count)
-            {
-                T.Store(Finish(T.MultiplyAdd(T.Load(from + i), s, t), add, i, relu), to + i);
-            }
-
-            for (; i < width; i++)
-            {
-                V1.Store(Finish(V1.MultiplyAdd(V1.Load(from + i), V1.Broadcast(scale), V1.Broadcast(shift)), add, i, relu), to + i);
-            }
+        for (; i < count; i++)
+        {
+            V1.Store(Finish(V1.MultiplyAdd(V1.Load(src + i), V1.Broadcast(scale), V1.Broadcast(shift)), residual, i, relu), dst + i);
         }
     }
 
