@@ -70,18 +70,7 @@ internal static unsafe class Epilogue
             return;
         }
 
-        switch (Simd.Level)
-        {
-            case SimdLevel.Vector512:
-                Channel<V512>(src, dst, residual, length, scale, shift, relu);
-                break;
-            case SimdLevel.Vector256:
-                Channel<V256>(src, dst, residual, length, scale, shift, relu);
-                break;
-            default:
-                Channel<V1>(src, dst, residual, length, scale, shift, relu);
-                break;
-        }
+        Run(src, dst, residual, length, scale, shift, relu, dst + length);
     }
 
     /// <summary>
@@ -134,25 +123,6 @@ internal static unsafe class Epilogue
             default:
                 Row<V1>(row, residual, length, scale, shift, scaled, relu);
                 break;
-        }
-    }
-
-    private static void Channel<T>(float* src, float* dst, float* residual, int length, float scale, float shift, bool relu)
-        where T : unmanaged, IVector<T>
-    {
-        var i = 0;
-        if (T.Count > 1)
-        {
-            T s = T.Broadcast(scale), t = T.Broadcast(shift);
-            for (; i + T.Count <= length; i += T.Count)
-            {
-                T.Store(Finish(T.MultiplyAdd(T.Load(src + i), s, t), residual, i, relu), dst + i);
-            }
-        }
-
-        for (; i < length; i++)
-        {
-            V1.Store(Finish(V1.MultiplyAdd(V1.Load(src + i), V1.Broadcast(scale), V1.Broadcast(shift)), residual, i, relu), dst + i);
         }
     }
 
