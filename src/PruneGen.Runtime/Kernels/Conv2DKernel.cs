@@ -194,7 +194,7 @@ public static unsafe partial class Conv2DKernel<TShape>
 
     /// <summary>
     /// The same while the workers spin in a forward pass's burst (<see cref="WorkerPool.Spinning"/>), where a part costs
-    /// them about a microsecond to take. Two threads, batch 1, µs unsplit / split: VggNet's 1→32 @28² (0.23 M
+    /// them no wake-up to take. Two threads, batch 1, µs unsplit / split: VggNet's 1→32 @28² (0.23 M
     /// multiply-adds, channels split) 9.5 / 5.8; tiny ResNet's stride-2 16→32 and 32→64 (0.9 M each, rows split) 24.4 /
     /// 16.1 and 28.0 / 19.3.
     /// </summary>

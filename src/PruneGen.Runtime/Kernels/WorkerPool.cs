@@ -153,8 +153,8 @@ public static class WorkerPool
     }
 
     /// <summary>
-    /// Whether a <see cref="Burst"/> is open, so the workers are spinning: a call handed to them now costs about a
-    /// microsecond instead of a wake-up, and kernels split smaller calls.
+    /// Whether a <see cref="Burst"/> is open, so the workers are spinning: a call handed to them now costs no wake-up
+    /// (37 µs median when they sleep), and kernels split smaller calls.
     /// </summary>
     public static bool Spinning => Volatile.Read(ref _bursts) > 0 && Wake.Length > 0;
 
