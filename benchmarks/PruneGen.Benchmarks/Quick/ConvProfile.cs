@@ -8,10 +8,11 @@ using Spectre.Console;
 namespace PruneGen.Benchmarks.Quick;
 
 /// <summary>
-/// <c>convs</c>: single 3×3 convolutions of the reference networks (and of VggNet pruned to a quarter of its MACs), timed on their own at the process's thread count
+/// <c>convs</c>: single convolutions of the reference networks (3×3, and the tiny ResNet's stem and stride-2 layers) (and of VggNet pruned to a quarter of its MACs), timed on their own at the process's thread count
 /// (set PRUNEGEN_THREADS=1 for one thread): the forward kernel at batch 1 and 64, the backward kernel (weight, bias
 /// and input gradients) at batch 64, and the kernel's matrix product alone on ready-made columns, so the cost around
-/// the product (unfolding, the store) shows as the difference.
+/// the product (unfolding, the store) shows as the difference. PRUNEGEN_CONVS=text times only the layers whose name
+/// contains it.
 /// </summary>
 public static class ConvProfile
 {
@@ -20,7 +21,7 @@ public static class ConvProfile
     {
         var rounds = Sampling.ProfileRounds(args);
 
-        var table = new Table { Title = new TableTitle($"Convolutions alone, {WorkerPool.Workers} thread(s), median µs of {rounds} blocks (GFLOP/s), load {File.ReadAllText("/proc/loadavg").Trim()}") };
+        var table = new Table { Title = new TableTitle($"Convolutions alone, {WorkerPool.Workers} thread(s), median [[fastest]] µs of {rounds} blocks (GFLOP/s at the median), load {File.ReadAllText("/proc/loadavg").Trim()}") };
         foreach (var h in new[] { "layer", "forward b1", "forward b64", "product alone b64", "backward b64" })
         {
             table.AddColumn(new TableColumn(h).RightAligned());
@@ -32,6 +33,11 @@ public static class ConvProfile
         Row<Conv3x3<N16, N16, N28>>(table, "ResNet 16→16 @28²", rounds);
         Row<Conv3x3<N32, N32, N14>>(table, "ResNet 32→32 @14²", rounds);
         Row<Conv3x3<N64, N64, N7>>(table, "ResNet 64→64 @7²", rounds);
+        Row<Conv3x3<N1, N16, N28>>(table, "ResNet stem 1→16 @28²", rounds);
+        Row<StridedConv<N16, N32, N28, N3>>(table, "ResNet 16→32 @28² stride 2", rounds);
+        Row<StridedConv<N16, N32, N28, N1>>(table, "ResNet 1×1 16→32 @28² stride 2", rounds);
+        Row<StridedConv<N32, N64, N14, N3>>(table, "ResNet 32→64 @14² stride 2", rounds);
+        Row<StridedConv<N32, N64, N14, N1>>(table, "ResNet 1×1 32→64 @14² stride 2", rounds);
         Row<Conv3x3<N16, N16, N28>>(table, "VGG L1 4× conv2 16→16 @28²", rounds);
         Row<Conv3x3<N32, N32, N14>>(table, "VGG L1 4× conv4 32→32 @14²", rounds);
         Row<Conv3x3<N63, N63, N7>>(table, "VGG L1 4× conv6 63→63 @7²", rounds);
@@ -42,6 +48,12 @@ public static class ConvProfile
     private static unsafe void Row<TShape>(Table table, string name, int rounds)
         where TShape : IConv2DShape
     {
+        var only = Environment.GetEnvironmentVariable("PRUNEGEN_CONVS");
+        if (!string.IsNullOrEmpty(only) && !name.Contains(only, StringComparison.Ordinal))
+        {
+            return;
+        }
+
         const int Batch = 64;
         int patch = TShape.InChannels * TShape.Kernel * TShape.Kernel, spatial = TShape.OutHeight * TShape.OutWidth;
         var columns = (spatial + 15) / 16 * 16;
@@ -68,8 +80,8 @@ public static class ConvProfile
         var cols = Fill(patch * columns);
         var product = new float[TShape.OutChannels * columns];
 
-        double Median(Action action) => Stats.Of(Sampling.Repeat(action, rounds, warmSeconds: 0.3)).Median;
-        string Cell(double micros, double flops) => $"{micros.ToString("F1", CultureInfo.InvariantCulture)} ({(flops / micros / 1e3).ToString("F0", CultureInfo.InvariantCulture)})";
+        Stats Median(Action action) => Stats.Of(Sampling.Repeat(action, rounds, warmSeconds: 0.3));
+        string Cell(Stats micros, double flops) => $"{micros.Median.ToString("F1", CultureInfo.InvariantCulture)} [[{micros.Min.ToString("F1", CultureInfo.InvariantCulture)}]] ({(flops / micros.Median / 1e3).ToString("F0", CultureInfo.InvariantCulture)})";
         var flop = 2.0 * TShape.OutChannels * spatial * patch;
 
         var forward1 = Median(() => Conv2DKernel<TShape>.Forward(x, w, b, y, 1, scratch));

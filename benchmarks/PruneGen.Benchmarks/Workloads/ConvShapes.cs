@@ -14,6 +14,11 @@ internal readonly struct N1 : IConstant
     public static int Value => 1;
 }
 
+internal readonly struct N3 : IConstant
+{
+    public static int Value => 3;
+}
+
 internal readonly struct N7 : IConstant
 {
     public static int Value => 7;
@@ -80,6 +85,38 @@ internal readonly struct Conv3x3<TIn, TOut, TSize> : IConv2DShape
     public static int Stride => 1;
 
     public static int Padding => 1;
+
+    public static int Groups => 1;
+}
+
+/// <summary>
+/// A stride-2 convolution padded by K/2 (output half the input's size): <typeparamref name="TIn"/> →
+/// <typeparamref name="TOut"/> channels from <typeparamref name="TSize"/>², kernel <typeparamref name="TKernel"/> (the
+/// tiny ResNet's downsampling 3×3 layers and 1×1 projections).
+/// </summary>
+internal readonly struct StridedConv<TIn, TOut, TSize, TKernel> : IConv2DShape
+    where TIn : IConstant
+    where TOut : IConstant
+    where TSize : IConstant
+    where TKernel : IConstant
+{
+    public static int InChannels => TIn.Value;
+
+    public static int InHeight => TSize.Value;
+
+    public static int InWidth => TSize.Value;
+
+    public static int OutChannels => TOut.Value;
+
+    public static int OutHeight => ((TSize.Value + (2 * Padding) - TKernel.Value) / 2) + 1;
+
+    public static int OutWidth => OutHeight;
+
+    public static int Kernel => TKernel.Value;
+
+    public static int Stride => 2;
+
+    public static int Padding => TKernel.Value / 2;
 
     public static int Groups => 1;
 }

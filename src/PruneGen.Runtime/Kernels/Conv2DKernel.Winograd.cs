@@ -115,11 +115,6 @@ public static unsafe partial class Conv2DKernel<TShape>
 
     private static int WinogradPartLength => TransformedLength + ProductLength + WinogradBorderedLength + StageLength;
 
-    /// <summary>Lanes 0, 2, …, 30 and 1, 3, …, 31 of two vectors side by side (the even and the odd columns).</summary>
-    private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-
-    private static readonly Vector512<int> OddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-
     /// <summary>Lanes that interleave two vectors: a0 b0 a1 b1 … a7 b7, and a8 b8 … a15 b15.</summary>
     private static readonly Vector512<int> InterleaveLow = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
 
@@ -309,7 +304,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         {
             // Columns 2t, 2t+1, 2t+2, 2t+3 of the 16 tiles t.
             Vector512<float> a = Vector512.Load(p), b = Vector512.Load(p + 16), c = Vector512.Load(p + 2), d = Vector512.Load(p + 18);
-            Bt(Avx512F.PermuteVar16x32x2(a, EvenLanes, b), Avx512F.PermuteVar16x32x2(a, OddLanes, b), Avx512F.PermuteVar16x32x2(c, EvenLanes, d), Avx512F.PermuteVar16x32x2(c, OddLanes, d), out j0, out j1, out j2, out j3);
+            Bt(Avx512F.PermuteVar16x32x2(a, Simd.EvenLanes, b), Avx512F.PermuteVar16x32x2(a, Simd.OddLanes, b), Avx512F.PermuteVar16x32x2(c, Simd.EvenLanes, d), Avx512F.PermuteVar16x32x2(c, Simd.OddLanes, d), out j0, out j1, out j2, out j3);
         }
 
         // Input row i of the tiles of tile rows ty … ty + PackedRows − 1: each pair of tile rows by one permute of their two

@@ -409,7 +409,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                             continue;
                         }
 
-                        if (s == 2 && EveryOtherInVectors)
+                        if (s == 2 && Simd.PairPermutes)
                         {
                             EveryOther(from, to, ow, borderedEnd, row + room);
                             continue;
@@ -428,8 +428,8 @@ public static unsafe partial class Conv2DKernel<TShape>
         }
     }
 
-    /// <summary>Whether stride-2 unfolding picks every other float 16 at a time (AVX-512's two-source permute).</summary>
-    private static readonly bool EveryOtherInVectors = Simd.Level == SimdLevel.Vector512 && Avx512F.IsSupported;
+    /// <summary>Whether <see cref="CopyRun"/> copies a run of up to 16 floats as one 512-bit vector.</summary>
+    private static readonly bool WideRuns = Simd.Level == SimdLevel.Vector512 && Vector512.IsHardwareAccelerated;
 
     /// <summary>
     /// <c>dst[x] = src[2x]</c> for <paramref name="count"/> floats, 16 per permute of two loads while the reads stay before
@@ -443,7 +443,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         var x = 0;
         for (; x < count && src + (2 * x) + 32 <= srcEnd && dst + x + 16 <= dstEnd; x += 16)
         {
-            Avx512F.PermuteVar16x32x2(Vector512.Load(src + (2 * x)), EvenLanes, Vector512.Load(src + (2 * x) + 16)).Store(dst + x);
+            Avx512F.PermuteVar16x32x2(Vector512.Load(src + (2 * x)), Simd.EvenLanes, Vector512.Load(src + (2 * x) + 16)).Store(dst + x);
         }
 
         for (; x < count; x++)
@@ -507,6 +507,13 @@ public static unsafe partial class Conv2DKernel<TShape>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyRun(float* src, float* dst, int count, float* srcEnd, float* dstEnd)
     {
+        // A run of 9–16 floats (10×10 and 14×14 outputs) in one 512-bit copy instead of two 256-bit ones.
+        if (count > 8 && count <= 16 && WideRuns && src + 16 <= srcEnd && dst + 16 <= dstEnd)
+        {
+            Vector512.Store(Vector512.Load(src), dst);
+            return;
+        }
+
         var vectors = (count + 7) & ~7;
         var i = 0;
         if (src + vectors <= srcEnd && dst + vectors <= dstEnd)

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace PruneGen.Kernels;
 
@@ -27,6 +28,18 @@ public static class Simd
 {
     /// <summary>The level in use for this process.</summary>
     public static readonly SimdLevel Level = Choose(Environment.GetEnvironmentVariable("PRUNEGEN_SIMD"));
+
+    /// <summary>
+    /// Whether kernels pick every other float 16 at a time with AVX-512's two-source permute (<see cref="EvenLanes"/>,
+    /// <see cref="OddLanes"/>): at the 512-bit level on hardware that has it.
+    /// </summary>
+    internal static readonly bool PairPermutes = Level == SimdLevel.Vector512 && Avx512F.IsSupported;
+
+    /// <summary>Lanes 0, 2, …, 30 and 1, 3, …, 31 of two vectors side by side (the even and the odd columns).</summary>
+    internal static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+
+    /// <inheritdoc cref="EvenLanes"/>
+    internal static readonly Vector512<int> OddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
 
     internal static SimdLevel Choose(string? requested)
     {

@@ -18,6 +18,7 @@ public class ForwardNumericsTests(ITestOutputHelper output)
         nameof(NumDenseChain), nameof(NumDenseWide), nameof(NumFlatJoins), nameof(NumConvOdd), nameof(NumConvSingleChannel),
         nameof(NumGroupedConv), nameof(NumDepthwise), nameof(NumResidualConcat), nameof(NumPaddedPools), nameof(NumWideConv),
         nameof(NumExactTiles), nameof(NumWinograd), nameof(NumStridedRows), nameof(NumImplicitResidual),
+        nameof(NumWidePool),
     ];
 
     private static readonly string[] ReferenceNetworks = [nameof(Mlp), nameof(LeNet5), nameof(VggNet), nameof(TinyResNet)];
@@ -59,6 +60,7 @@ public class ForwardNumericsTests(ITestOutputHelper output)
         nameof(NumWinograd) => new NumWinograd(),
         nameof(NumStridedRows) => new NumStridedRows(),
         nameof(NumImplicitResidual) => new NumImplicitResidual(),
+        nameof(NumWidePool) => new NumWidePool(),
         nameof(Mlp) => new Mlp(),
         nameof(LeNet5) => new LeNet5(),
         nameof(VggNet) => new VggNet(),

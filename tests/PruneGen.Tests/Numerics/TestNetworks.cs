@@ -160,3 +160,12 @@ public partial class NumStridedRows;
 [GlobalAvgPool]
 [Dense("fc", 3)]
 public partial class NumImplicitResidual;
+
+// 2×2 max pooling 16 outputs at a time: 8×34×41 → maxpool 2 (8×17×20: a vector of 16 and 4 one at a time per row, the
+// odd last input column unused) → flatten 2 720 → dense 5. At batch 5 the 55 K input floats split across two threads by
+// planes, so one part's last vector must not run into the other's planes.
+[Network(8, 34, 41)]
+[MaxPool2D(2)]
+[Flatten]
+[Dense("fc", 5)]
+public partial class NumWidePool;
