@@ -115,11 +115,6 @@ public static unsafe partial class Conv2DKernel<TShape>
 
     private static int WinogradPartLength => TransformedLength + ProductLength + WinogradBorderedLength + StageLength;
 
-    /// <summary>Lanes that interleave two vectors: a0 b0 a1 b1 … a7 b7, and a8 b8 … a15 b15.</summary>
-    private static readonly Vector512<int> InterleaveLow = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-
-    private static readonly Vector512<int> InterleaveHigh = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-
     /// <summary>
     /// Transforms every filter: <c>U[e][co][ci] = (G·g·Gᵀ)[e]</c> for <c>g = W[co, ci]</c> (3×3), 16 filters per vector
     /// (gathered, 9 floats apart).
@@ -457,8 +452,8 @@ public static unsafe partial class Conv2DKernel<TShape>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Interleave(Vector512<float> even, Vector512<float> odd, float* target)
         {
-            Avx512F.PermuteVar16x32x2(even, InterleaveLow, odd).Store(target);
-            Avx512F.PermuteVar16x32x2(even, InterleaveHigh, odd).Store(target + 16);
+            Avx512F.PermuteVar16x32x2(even, Simd.InterleaveLow, odd).Store(target);
+            Avx512F.PermuteVar16x32x2(even, Simd.InterleaveHigh, odd).Store(target + 16);
         }
     }
 

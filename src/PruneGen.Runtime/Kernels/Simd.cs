@@ -41,6 +41,12 @@ public static class Simd
     /// <inheritdoc cref="EvenLanes"/>
     internal static readonly Vector512<int> OddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
 
+    /// <summary>Lanes that interleave two vectors: a0 b0 a1 b1 … a7 b7, and a8 b8 … a15 b15 (the inverse of the above).</summary>
+    internal static readonly Vector512<int> InterleaveLow = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+
+    /// <inheritdoc cref="InterleaveLow"/>
+    internal static readonly Vector512<int> InterleaveHigh = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+
     internal static SimdLevel Choose(string? requested)
     {
         var best = Vector512.IsHardwareAccelerated ? SimdLevel.Vector512

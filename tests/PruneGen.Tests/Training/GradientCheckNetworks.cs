@@ -42,3 +42,14 @@ public partial class GradDenseNet;
 [Flatten]
 [Dense("logits", 4)]
 public partial class GradWinogradNet;
+
+/// <summary>
+/// 2×2 max pooling whose backward takes 16 windows at a time: rows of 20 windows (a vector and 4 one at a time), an odd
+/// input width and height (the last column and row in no window), after a convolution so the taps differ.
+/// </summary>
+[Network(2, 7, 41)]
+[Conv2D("c1", 3, 3, Padding = 1), Tanh]
+[MaxPool2D(2)]
+[Flatten]
+[Dense("logits", 4)]
+public partial class GradPoolNet;

@@ -11,6 +11,7 @@ public class GradientTests
         { nameof(GradJoinNet), 1 }, { nameof(GradJoinNet), 4 },
         { nameof(GradDenseNet), 1 }, { nameof(GradDenseNet), 5 },
         { nameof(GradWinogradNet), 1 }, { nameof(GradWinogradNet), 3 },
+        { nameof(GradPoolNet), 1 }, { nameof(GradPoolNet), 2 },
     };
 
     private static ITrainableNetwork Create(string name) => name switch
@@ -19,6 +20,7 @@ public class GradientTests
         nameof(GradJoinNet) => new GradJoinNet(),
         nameof(GradDenseNet) => new GradDenseNet(),
         nameof(GradWinogradNet) => new GradWinogradNet(),
+        nameof(GradPoolNet) => new GradPoolNet(),
         nameof(Mlp) => new Mlp(),
         nameof(LeNet5) => new LeNet5(),
         nameof(VggNet) => new VggNet(),
