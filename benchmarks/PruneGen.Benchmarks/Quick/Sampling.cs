@@ -37,8 +37,8 @@ public static class Sampling
     /// <summary>Per-call time in µs of each of <paramref name="rounds"/> alternating blocks of <paramref name="a"/> and <paramref name="b"/>.</summary>
     public static (double[] A, double[] B) Alternate(Action a, Action b, int rounds)
     {
-        var callsA = Warm(a, 1.0);
-        var callsB = Warm(b, 1.0);
+        var callsA = Warm(a, 1.0, minCalls: 5);
+        var callsB = Warm(b, 1.0, minCalls: 5);
         var timesA = new double[rounds];
         var timesB = new double[rounds];
         for (var r = 0; r < rounds; r++)
@@ -73,9 +73,9 @@ public static class Sampling
     }
 
     /// <summary>Per-call time in µs of each of <paramref name="rounds"/> blocks of <paramref name="action"/>.</summary>
-    public static double[] Repeat(Action action, int rounds, double warmSeconds = 1.0)
+    public static double[] Repeat(Action action, int rounds, double warmSeconds = 1.0, int warmCalls = 5)
     {
-        var calls = Warm(action, warmSeconds);
+        var calls = Warm(action, warmSeconds, warmCalls);
         var times = new double[rounds];
         for (var r = 0; r < rounds; r++)
         {
@@ -85,12 +85,12 @@ public static class Sampling
         return times;
     }
 
-    /// <summary>Runs the action for about <paramref name="seconds"/> (at least 5 calls), returns the calls that fill one block.</summary>
-    private static int Warm(Action action, double seconds)
+    /// <summary>Runs the action for about <paramref name="seconds"/> (at least <paramref name="minCalls"/> calls), returns the calls that fill one block.</summary>
+    private static int Warm(Action action, double seconds, int minCalls)
     {
         var clock = Stopwatch.StartNew();
         var calls = 0;
-        while (calls < 5 || (clock.Elapsed.TotalSeconds < seconds && calls < 2000))
+        while (calls < minCalls || (clock.Elapsed.TotalSeconds < seconds && calls < 2000))
         {
             action();
             calls++;
