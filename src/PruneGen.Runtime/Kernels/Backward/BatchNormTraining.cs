@@ -1,5 +1,4 @@
 using System;
-using System.Numerics.Tensors;
 using PruneGen.Model;
 
 namespace PruneGen.Kernels;
