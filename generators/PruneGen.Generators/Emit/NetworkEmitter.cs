@@ -416,18 +416,60 @@ internal static class NetworkEmitter
         w.Line("global::System.ReadOnlySpan<float> input = global::System.MemoryExtensions.AsSpan(_trainingWorkspace, 0, batch * InputSize);");
         Prologue(gradients: true);
         w.Line();
-        w.Line("// Gradients accumulate (a tensor read by several layers collects every contribution), so start from zero.");
-        w.Line($"workspace.Slice(batch * {plan.Gradients.Values.DefaultIfEmpty(0).Min()}, batch * {g.Layers.Where(l => !c.IsAlias(l)).Sum(l => l.OutputShape.Size)}).Clear();");
+        w.Line("// Gradients accumulate (a tensor read by several layers collects every contribution): each is zeroed just before");
+        w.Line("// the first backward call that adds to it, the output's gradient is copied in.");
         w.Line($"outputGradient.Slice(0, batch * OutputSize).CopyTo({c.OutGrad(g.Output)});");
+        var clears = GradientClears(g, c);
         foreach (var l in g.Layers.Reverse())
         {
             w.Line();
             w.Line($"// {l.Name} (backward): {Describe(l, g)}");
+            if (clears.TryGetValue(l.Index, out var cleared))
+            {
+                foreach (var index in cleared)
+                {
+                    w.Line($"{c.Grad(index)}.Clear();");
+                }
+            }
+
             CpuLayerEmitters.For(l.Kind).EmitBackward(w, l, c);
         }
 
         w.Close();
         w.Line();
+    }
+
+    /// <summary>
+    /// Which gradients to zero before which layer's backward call: each (but the output's, which the output gradient
+    /// is copied into) just before the first call that adds to it, its last reader in forward order (through aliases),
+    /// or before its own layer's call if nothing reads it. Zeroing all gradients at once up front made a memset of
+    /// the whole gradient region, tens of MB at batch 64, stream to memory before the backward read it back; a
+    /// gradient zeroed just before its first use is still in cache.
+    /// </summary>
+    private static Dictionary<int, List<int>> GradientClears(NetworkGraph g, ForwardContext c)
+    {
+        int Resolve(int index) => index >= 0 && c.IsAlias(g.Layers[index]) ? Resolve(g.Layers[index].Inputs[0]) : index;
+
+        int FirstWriter(int index) => g.Layers
+            .Where(m => m.Inputs.Any(i => i == index))
+            .Select(m => c.IsAlias(m) ? FirstWriter(m.Index) : m.Index)
+            .DefaultIfEmpty(index)
+            .Max();
+
+        var output = Resolve(g.Output.Index);
+        var clears = new Dictionary<int, List<int>>();
+        foreach (var l in g.Layers.Where(l => !c.IsAlias(l) && l.Index != output))
+        {
+            var at = FirstWriter(l.Index);
+            if (!clears.TryGetValue(at, out var list))
+            {
+                clears[at] = list = new List<int>();
+            }
+
+            list.Add(l.Index);
+        }
+
+        return clears;
     }
 
     /// <summary>

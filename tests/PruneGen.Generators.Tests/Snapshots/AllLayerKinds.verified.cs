@@ -947,96 +947,124 @@ public partial class AllLayerKinds : global::PruneGen.ITrainableNetwork
         var softmax1Out = workspace.Slice(batch * 15684, batch * 10);
         var softmax1Grad = workspace.Slice(batch * 30802, batch * 10);
 
-        // Gradients accumulate (a tensor read by several layers collects every contribution), so start from zero.
-        workspace.Slice(batch * 15694, batch * 15118).Clear();
+        // Gradients accumulate (a tensor read by several layers collects every contribution): each is zeroed just before
+        // the first backward call that adds to it, the output's gradient is copied in.
         outputGradient.Slice(0, batch * OutputSize).CopyTo(softmax1Grad);
 
         // softmax1 (backward): Softmax 10 → 10
+        headsGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.SoftmaxBackward(softmax1Out, softmax1Grad, headsGrad, 10, batch);
 
         // heads (backward): Concat 5 + 5 → 10
+        headAGrad.Clear();
+        headBGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ConcatBackward(headsGrad, 10, 0, headAGrad, 5, batch);
         global::PruneGen.Kernels.ElementwiseKernels.ConcatBackward(headsGrad, 10, 5, headBGrad, 5, batch);
 
         // head_b (backward): Dense 32 → 5; 165 params, 160 MACs
+        fcBnGrad.Clear();
         global::PruneGen.Kernels.DenseKernel<KernelShapes.HeadBShape>.Backward(fcBnOut, HeadBWeight.Data, headBGrad, fcBnGrad, HeadBWeight.Gradient, HeadBBias.Gradient, batch);
 
         // head_a (backward): Dense 32 → 5; 165 params, 160 MACs
+        dropout1Grad.Clear();
         global::PruneGen.Kernels.DenseKernel<KernelShapes.HeadAShape>.Backward(dropout1Out, HeadAWeight.Data, headAGrad, dropout1Grad, HeadAWeight.Gradient, HeadABias.Gradient, batch);
 
         // dropout1 (backward): Dropout 32 → 32, rate 0.25 (identity at inference)
+        sigmoid1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.DropoutBackward(dropout1Grad, dropout1Mask, sigmoid1Grad);
 
         // sigmoid1 (backward): Sigmoid 32 → 32
         global::PruneGen.Kernels.ElementwiseKernels.SigmoidBackward(sigmoid1Out, sigmoid1Grad, fcBnGrad);
 
         // fc_bn (backward): BatchNorm 32 → 32; 64 params, 0 MACs
+        fcGrad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.FcBnShape>.Backward(fcOut, FcBnWeight.Data, fcBnSavedMean, fcBnSavedInvStd, fcBnGrad, fcGrad, FcBnWeight.Gradient, FcBnBias.Gradient, batch);
 
         // fc (backward): Dense 16 → 32; 512 params, 512 MACs
+        gap1Grad.Clear();
         global::PruneGen.Kernels.DenseKernel<KernelShapes.FcShape>.Backward(gap1Out, FcWeight.Data, fcGrad, gap1Grad, FcWeight.Gradient, global::System.Span<float>.Empty, batch);
 
         // gap1 (backward): GlobalAvgPool 16×3×3 → 16
+        resReluGrad.Clear();
         global::PruneGen.Kernels.GlobalAvgPoolKernel<KernelShapes.Gap1Shape>.Backward(gap1Grad, resReluGrad, batch);
 
         // res.relu (backward): ReLU 16×3×3 → 16×3×3 [block res]
+        resAddGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(resReluOut, resReluGrad, resAddGrad);
 
         // res.add (backward): Add 16×3×3 + 16×3×3 → 16×3×3 [block res]
+        resBn2Grad.Clear();
+        resProjBnGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(resAddGrad, resBn2Grad);
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(resAddGrad, resProjBnGrad);
 
         // res.proj_bn (backward): BatchNorm 16×3×3 → 16×3×3; 32 params, 0 MACs [block res]
+        resProjGrad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.ResProjBnShape>.Backward(resProjOut, ResProjBnWeight.Data, resProjBnSavedMean, resProjBnSavedInvStd, resProjBnGrad, resProjGrad, ResProjBnWeight.Gradient, ResProjBnBias.Gradient, batch);
 
         // res.proj (backward): Conv2D 16×5×5 → 16×3×3, kernel 1, stride 2, padding 0; 256 params, 2,304 MACs [block res]
+        maxpool1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.ResProjShape>.Backward(maxpool1Out, ResProjWeight.Data, resProjGrad, maxpool1Grad, ResProjWeight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // res.bn2 (backward): BatchNorm 16×3×3 → 16×3×3; 32 params, 0 MACs [block res]
+        resConv2Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.ResBn2Shape>.Backward(resConv2Out, ResBn2Weight.Data, resBn2SavedMean, resBn2SavedInvStd, resBn2Grad, resConv2Grad, ResBn2Weight.Gradient, ResBn2Bias.Gradient, batch);
 
         // res.conv2 (backward): Conv2D 16×3×3 → 16×3×3, kernel 3, stride 1, padding 1; 2,304 params, 20,736 MACs [block res]
+        resRelu1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.ResConv2Shape>.Backward(resRelu1Out, ResConv2Weight.Data, resConv2Grad, resRelu1Grad, ResConv2Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // res.relu1 (backward): ReLU 16×3×3 → 16×3×3 [block res]
+        resBn1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(resRelu1Out, resRelu1Grad, resBn1Grad);
 
         // res.bn1 (backward): BatchNorm 16×3×3 → 16×3×3; 32 params, 0 MACs [block res]
+        resConv1Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.ResBn1Shape>.Backward(resConv1Out, ResBn1Weight.Data, resBn1SavedMean, resBn1SavedInvStd, resBn1Grad, resConv1Grad, ResBn1Weight.Gradient, ResBn1Bias.Gradient, batch);
 
         // res.conv1 (backward): Conv2D 16×5×5 → 16×3×3, kernel 3, stride 2, padding 1; 2,304 params, 20,736 MACs [block res]
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.ResConv1Shape>.Backward(maxpool1Out, ResConv1Weight.Data, resConv1Grad, maxpool1Grad, ResConv1Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // maxpool1 (backward): MaxPool2D 16×6×6 → 16×5×5, window 2, stride 1, padding 0
+        avgpool1Grad.Clear();
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Maxpool1Shape>.MaxBackward(avgpool1Out, maxpool1Grad, avgpool1Grad, batch);
 
         // avgpool1 (backward): AvgPool2D 16×12×12 → 16×6×6, window 3, stride 2, padding 1
+        catGrad.Clear();
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Avgpool1Shape>.AvgBackward(avgpool1Grad, catGrad, batch);
 
         // cat (backward): Concat 8×12×12 + 8×12×12 → 16×12×12
+        branchGrad.Clear();
+        sumGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ConcatBackward(catGrad, 2304, 0, sumGrad, 1152, batch);
         global::PruneGen.Kernels.ElementwiseKernels.ConcatBackward(catGrad, 2304, 1152, branchGrad, 1152, batch);
 
         // sum (backward): Add 8×12×12 + 8×12×12 → 8×12×12
+        stemBnGrad.Clear();
+        pwGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(sumGrad, pwGrad);
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(sumGrad, stemBnGrad);
 
         // tanh1 (backward): Tanh 8×12×12 → 8×12×12
+        tanh1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.TanhBackward(tanh1Out, tanh1Grad, branchGrad);
 
         // branch (backward): Conv2D 8×12×12 → 8×12×12, kernel 3, stride 1, padding 1; 584 params, 82,944 MACs
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.BranchShape>.Backward(stemBnOut, BranchWeight.Data, branchGrad, stemBnGrad, BranchWeight.Gradient, BranchBias.Gradient, batch, scratch);
 
         // pw (backward): Conv2D 16×12×12 → 8×12×12, kernel 1, stride 1, padding 0, groups 4; 40 params, 4,608 MACs
+        dwGrad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.PwShape>.Backward(dwOut, PwWeight.Data, pwGrad, dwGrad, PwWeight.Gradient, PwBias.Gradient, batch, scratch);
 
         // dw (backward): Conv2D 8×12×12 → 16×12×12, kernel 3, stride 1, padding 1, groups 8; 160 params, 20,736 MACs
+        leakyRelu1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.DwShape>.Backward(leakyRelu1Out, DwWeight.Data, dwGrad, leakyRelu1Grad, DwWeight.Gradient, DwBias.Gradient, batch, scratch);
 
         // leaky_relu1 (backward): LeakyReLU 8×12×12 → 8×12×12, slope 0.1
         global::PruneGen.Kernels.ElementwiseKernels.LeakyReLUBackward(stemBnOut.Slice(0, leakyRelu1Out.Length), leakyRelu1Grad, stemBnGrad, 0.1f);
 
         // stem_bn (backward): BatchNorm 8×12×12 → 8×12×12; 16 params, 0 MACs
+        stemGrad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.StemBnShape>.Backward(stemOut, StemBnWeight.Data, stemBnSavedMean, stemBnSavedInvStd, stemBnGrad, stemGrad, StemBnWeight.Gradient, StemBnBias.Gradient, batch);
 
         // stem (backward): Conv2D 4×12×12 → 8×12×12, kernel 3, stride 1, padding 1; 288 params, 41,472 MACs

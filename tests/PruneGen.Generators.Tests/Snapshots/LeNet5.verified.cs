@@ -455,41 +455,51 @@ public partial class LeNet5 : global::PruneGen.ITrainableNetwork
         var logitsOut = workspace.Slice(batch * 15376, batch * 10);
         var logitsGrad = workspace.Slice(batch * 29978, batch * 10);
 
-        // Gradients accumulate (a tensor read by several layers collects every contribution), so start from zero.
-        workspace.Slice(batch * 15386, batch * 14602).Clear();
+        // Gradients accumulate (a tensor read by several layers collects every contribution): each is zeroed just before
+        // the first backward call that adds to it, the output's gradient is copied in.
         outputGradient.Slice(0, batch * OutputSize).CopyTo(logitsGrad);
 
         // logits (backward): Dense 84 → 10; 850 params, 840 MACs
+        relu4Grad.Clear();
         global::PruneGen.Kernels.DenseKernel<KernelShapes.LogitsShape>.Backward(relu4Out, LogitsWeight.Data, logitsGrad, relu4Grad, LogitsWeight.Gradient, LogitsBias.Gradient, batch);
 
         // relu4 (backward): ReLU 84 → 84
+        fc2Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu4Out, relu4Grad, fc2Grad);
 
         // fc2 (backward): Dense 120 → 84; 10,164 params, 10,080 MACs
+        relu3Grad.Clear();
         global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc2Shape>.Backward(relu3Out, Fc2Weight.Data, fc2Grad, relu3Grad, Fc2Weight.Gradient, Fc2Bias.Gradient, batch);
 
         // relu3 (backward): ReLU 120 → 120
+        fc1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu3Out, relu3Grad, fc1Grad);
 
         // fc1 (backward): Dense 400 → 120; 48,120 params, 48,000 MACs
+        maxpool2Grad.Clear();
         global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc1Shape>.Backward(flatten1Out, Fc1Weight.Data, fc1Grad, maxpool2Grad, Fc1Weight.Gradient, Fc1Bias.Gradient, batch);
 
         // flatten1 (backward): Flatten 16×5×5 → 400
         // (shares its input's gradient)
 
         // maxpool2 (backward): MaxPool2D 16×10×10 → 16×5×5, window 2, stride 2, padding 0
+        relu2Grad.Clear();
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Maxpool2Shape>.MaxBackward(relu2Out, maxpool2Grad, relu2Grad, batch);
 
         // relu2 (backward): ReLU 16×10×10 → 16×10×10
+        conv2Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu2Out, relu2Grad, conv2Grad);
 
         // conv2 (backward): Conv2D 6×14×14 → 16×10×10, kernel 5, stride 1, padding 0; 2,416 params, 240,000 MACs
+        maxpool1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv2Shape>.Backward(maxpool1Out, Conv2Weight.Data, conv2Grad, maxpool1Grad, Conv2Weight.Gradient, Conv2Bias.Gradient, batch, scratch);
 
         // maxpool1 (backward): MaxPool2D 6×28×28 → 6×14×14, window 2, stride 2, padding 0
+        relu1Grad.Clear();
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Maxpool1Shape>.MaxBackward(relu1Out, maxpool1Grad, relu1Grad, batch);
 
         // relu1 (backward): ReLU 6×28×28 → 6×28×28
+        conv1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu1Out, relu1Grad, conv1Grad);
 
         // conv1 (backward): Conv2D 1×28×28 → 6×28×28, kernel 5, stride 1, padding 2; 156 params, 117,600 MACs

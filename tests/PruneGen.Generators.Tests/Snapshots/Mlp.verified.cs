@@ -297,20 +297,24 @@ public partial class Mlp : global::PruneGen.ITrainableNetwork
         var logitsOut = workspace.Slice(batch * 1552, batch * 10);
         var logitsGrad = workspace.Slice(batch * 2330, batch * 10);
 
-        // Gradients accumulate (a tensor read by several layers collects every contribution), so start from zero.
-        workspace.Slice(batch * 1562, batch * 778).Clear();
+        // Gradients accumulate (a tensor read by several layers collects every contribution): each is zeroed just before
+        // the first backward call that adds to it, the output's gradient is copied in.
         outputGradient.Slice(0, batch * OutputSize).CopyTo(logitsGrad);
 
         // logits (backward): Dense 128 → 10; 1,290 params, 1,280 MACs
+        relu2Grad.Clear();
         global::PruneGen.Kernels.DenseKernel<KernelShapes.LogitsShape>.Backward(relu2Out, LogitsWeight.Data, logitsGrad, relu2Grad, LogitsWeight.Gradient, LogitsBias.Gradient, batch);
 
         // relu2 (backward): ReLU 128 → 128
+        fc2Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu2Out, relu2Grad, fc2Grad);
 
         // fc2 (backward): Dense 256 → 128; 32,896 params, 32,768 MACs
+        relu1Grad.Clear();
         global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc2Shape>.Backward(relu1Out, Fc2Weight.Data, fc2Grad, relu1Grad, Fc2Weight.Gradient, Fc2Bias.Gradient, batch);
 
         // relu1 (backward): ReLU 256 → 256
+        fc1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu1Out, relu1Grad, fc1Grad);
 
         // fc1 (backward): Dense 784 → 256; 200,960 params, 200,704 MACs

@@ -738,70 +738,90 @@ public partial class PrunedResNet : global::PruneGen.ITrainableNetwork
         var logitsOut = workspace.Slice(batch * 5456, batch * 4);
         var logitsGrad = workspace.Slice(batch * 10852, batch * 4);
 
-        // Gradients accumulate (a tensor read by several layers collects every contribution), so start from zero.
-        workspace.Slice(batch * 5460, batch * 5396).Clear();
+        // Gradients accumulate (a tensor read by several layers collects every contribution): each is zeroed just before
+        // the first backward call that adds to it, the output's gradient is copied in.
         outputGradient.Slice(0, batch * OutputSize).CopyTo(logitsGrad);
 
         // logits (backward): Dense 16 → 4; 68 params, 64 MACs
+        gap1Grad.Clear();
         global::PruneGen.Kernels.DenseKernel<KernelShapes.LogitsShape>.Backward(gap1Out, LogitsWeight.Data, logitsGrad, gap1Grad, LogitsWeight.Gradient, LogitsBias.Gradient, batch);
 
         // gap1 (backward): GlobalAvgPool 16×4×4 → 16
+        b3ReluGrad.Clear();
         global::PruneGen.Kernels.GlobalAvgPoolKernel<KernelShapes.Gap1Shape>.Backward(gap1Grad, b3ReluGrad, batch);
 
         // b3.relu (backward): ReLU 16×4×4 → 16×4×4 [block b3]
+        b3AddGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(b3ReluOut, b3ReluGrad, b3AddGrad);
 
         // b3.add (backward): Add 16×4×4 + 16×4×4 → 16×4×4 [block b3]
+        b3Bn2Grad.Clear();
+        b3ProjBnGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(b3AddGrad, b3Bn2Grad);
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(b3AddGrad, b3ProjBnGrad);
 
         // b3.proj_bn (backward): BatchNorm 16×4×4 → 16×4×4; 32 params, 0 MACs [block b3]
+        b3ProjGrad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.B3ProjBnShape>.Backward(b3ProjOut, B3ProjBnWeight.Data, b3ProjBnSavedMean, b3ProjBnSavedInvStd, b3ProjBnGrad, b3ProjGrad, B3ProjBnWeight.Gradient, B3ProjBnBias.Gradient, batch);
 
         // b3.proj (backward): Conv2D 6×8×8 → 16×4×4, kernel 1, stride 2, padding 0; 96 params, 1,536 MACs [block b3]
+        b1ReluGrad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B3ProjShape>.Backward(b1ReluOut, B3ProjWeight.Data, b3ProjGrad, b1ReluGrad, B3ProjWeight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // b3.bn2 (backward): BatchNorm 16×4×4 → 16×4×4; 32 params, 0 MACs [block b3]
+        b3Conv2Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.B3Bn2Shape>.Backward(b3Conv2Out, B3Bn2Weight.Data, b3Bn2SavedMean, b3Bn2SavedInvStd, b3Bn2Grad, b3Conv2Grad, B3Bn2Weight.Gradient, B3Bn2Bias.Gradient, batch);
 
         // b3.conv2 (backward): Conv2D 8×4×4 → 16×4×4, kernel 3, stride 1, padding 1; 1,152 params, 18,432 MACs [block b3]
+        b3Relu1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B3Conv2Shape>.Backward(b3Relu1Out, B3Conv2Weight.Data, b3Conv2Grad, b3Relu1Grad, B3Conv2Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // b3.relu1 (backward): ReLU 8×4×4 → 8×4×4 (pruned from 16 channels) [block b3]
+        b3Bn1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(b3Relu1Out, b3Relu1Grad, b3Bn1Grad);
 
         // b3.bn1 (backward): BatchNorm 8×4×4 → 8×4×4 (pruned from 16 channels); 16 params, 0 MACs [block b3]
+        b3Conv1Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.B3Bn1Shape>.Backward(b3Conv1Out, B3Bn1Weight.Data, b3Bn1SavedMean, b3Bn1SavedInvStd, b3Bn1Grad, b3Conv1Grad, B3Bn1Weight.Gradient, B3Bn1Bias.Gradient, batch);
 
         // b3.conv1 (backward): Conv2D 6×8×8 → 8×4×4 (pruned from 16 channels), kernel 3, stride 2, padding 1; 432 params, 6,912 MACs [block b3]
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B3Conv1Shape>.Backward(b1ReluOut, B3Conv1Weight.Data, b3Conv1Grad, b1ReluGrad, B3Conv1Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // b1.relu (backward): ReLU 6×8×8 → 6×8×8 (pruned from 8 channels) [block b1]
+        b1AddGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(b1ReluOut, b1ReluGrad, b1AddGrad);
 
         // b1.add (backward): Add 6×8×8 + 6×8×8 → 6×8×8 (pruned from 8 channels) [block b1]
+        relu1Grad.Clear();
+        b1Bn2Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(b1AddGrad, b1Bn2Grad);
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(b1AddGrad, relu1Grad);
 
         // b1.bn2 (backward): BatchNorm 6×8×8 → 6×8×8 (pruned from 8 channels); 12 params, 0 MACs [block b1]
+        b1Conv2Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.B1Bn2Shape>.Backward(b1Conv2Out, B1Bn2Weight.Data, b1Bn2SavedMean, b1Bn2SavedInvStd, b1Bn2Grad, b1Conv2Grad, B1Bn2Weight.Gradient, B1Bn2Bias.Gradient, batch);
 
         // b1.conv2 (backward): Conv2D 4×8×8 → 6×8×8 (pruned from 8 channels), kernel 3, stride 1, padding 1; 216 params, 13,824 MACs [block b1]
+        b1Relu1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B1Conv2Shape>.Backward(b1Relu1Out, B1Conv2Weight.Data, b1Conv2Grad, b1Relu1Grad, B1Conv2Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // b1.relu1 (backward): ReLU 4×8×8 → 4×8×8 (pruned from 8 channels) [block b1]
+        b1Bn1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(b1Relu1Out, b1Relu1Grad, b1Bn1Grad);
 
         // b1.bn1 (backward): BatchNorm 4×8×8 → 4×8×8 (pruned from 8 channels); 8 params, 0 MACs [block b1]
+        b1Conv1Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.B1Bn1Shape>.Backward(b1Conv1Out, B1Bn1Weight.Data, b1Bn1SavedMean, b1Bn1SavedInvStd, b1Bn1Grad, b1Conv1Grad, B1Bn1Weight.Gradient, B1Bn1Bias.Gradient, batch);
 
         // b1.conv1 (backward): Conv2D 6×8×8 → 4×8×8 (pruned from 8 channels), kernel 3, stride 1, padding 1; 216 params, 13,824 MACs [block b1]
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.B1Conv1Shape>.Backward(relu1Out, B1Conv1Weight.Data, b1Conv1Grad, relu1Grad, B1Conv1Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // relu1 (backward): ReLU 6×8×8 → 6×8×8 (pruned from 8 channels)
+        stemBnGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu1Out, relu1Grad, stemBnGrad);
 
         // stem_bn (backward): BatchNorm 6×8×8 → 6×8×8 (pruned from 8 channels); 12 params, 0 MACs
+        stemGrad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.StemBnShape>.Backward(stemOut, StemBnWeight.Data, stemBnSavedMean, stemBnSavedInvStd, stemBnGrad, stemGrad, StemBnWeight.Gradient, StemBnBias.Gradient, batch);
 
         // stem (backward): Conv2D 1×8×8 → 6×8×8 (pruned from 8 channels), kernel 3, stride 1, padding 1; 54 params, 3,456 MACs

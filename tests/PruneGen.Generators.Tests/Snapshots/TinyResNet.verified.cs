@@ -1568,164 +1568,214 @@ public partial class TinyResNet : global::PruneGen.ITrainableNetwork
         var logitsOut = workspace.Slice(batch * 364624, batch * 10);
         var logitsGrad = workspace.Slice(batch * 728474, batch * 10);
 
-        // Gradients accumulate (a tensor read by several layers collects every contribution), so start from zero.
-        workspace.Slice(batch * 364634, batch * 363850).Clear();
+        // Gradients accumulate (a tensor read by several layers collects every contribution): each is zeroed just before
+        // the first backward call that adds to it, the output's gradient is copied in.
         outputGradient.Slice(0, batch * OutputSize).CopyTo(logitsGrad);
 
         // logits (backward): Dense 64 → 10; 650 params, 640 MACs
+        gap1Grad.Clear();
         global::PruneGen.Kernels.DenseKernel<KernelShapes.LogitsShape>.Backward(gap1Out, LogitsWeight.Data, logitsGrad, gap1Grad, LogitsWeight.Gradient, LogitsBias.Gradient, batch);
 
         // gap1 (backward): GlobalAvgPool 64×7×7 → 64
+        s3b2ReluGrad.Clear();
         global::PruneGen.Kernels.GlobalAvgPoolKernel<KernelShapes.Gap1Shape>.Backward(gap1Grad, s3b2ReluGrad, batch);
 
         // s3b2.relu (backward): ReLU 64×7×7 → 64×7×7 [block s3b2]
+        s3b2AddGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(s3b2ReluOut, s3b2ReluGrad, s3b2AddGrad);
 
         // s3b2.add (backward): Add 64×7×7 + 64×7×7 → 64×7×7 [block s3b2]
+        s3b1ReluGrad.Clear();
+        s3b2Bn2Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(s3b2AddGrad, s3b2Bn2Grad);
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(s3b2AddGrad, s3b1ReluGrad);
 
         // s3b2.bn2 (backward): BatchNorm 64×7×7 → 64×7×7; 128 params, 0 MACs [block s3b2]
+        s3b2Conv2Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S3b2Bn2Shape>.Backward(s3b2Conv2Out, S3b2Bn2Weight.Data, s3b2Bn2SavedMean, s3b2Bn2SavedInvStd, s3b2Bn2Grad, s3b2Conv2Grad, S3b2Bn2Weight.Gradient, S3b2Bn2Bias.Gradient, batch);
 
         // s3b2.conv2 (backward): Conv2D 64×7×7 → 64×7×7, kernel 3, stride 1, padding 1; 36,864 params, 1,806,336 MACs [block s3b2]
+        s3b2Relu1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b2Conv2Shape>.Backward(s3b2Relu1Out, S3b2Conv2Weight.Data, s3b2Conv2Grad, s3b2Relu1Grad, S3b2Conv2Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // s3b2.relu1 (backward): ReLU 64×7×7 → 64×7×7 [block s3b2]
+        s3b2Bn1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(s3b2Relu1Out, s3b2Relu1Grad, s3b2Bn1Grad);
 
         // s3b2.bn1 (backward): BatchNorm 64×7×7 → 64×7×7; 128 params, 0 MACs [block s3b2]
+        s3b2Conv1Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S3b2Bn1Shape>.Backward(s3b2Conv1Out, S3b2Bn1Weight.Data, s3b2Bn1SavedMean, s3b2Bn1SavedInvStd, s3b2Bn1Grad, s3b2Conv1Grad, S3b2Bn1Weight.Gradient, S3b2Bn1Bias.Gradient, batch);
 
         // s3b2.conv1 (backward): Conv2D 64×7×7 → 64×7×7, kernel 3, stride 1, padding 1; 36,864 params, 1,806,336 MACs [block s3b2]
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b2Conv1Shape>.Backward(s3b1ReluOut, S3b2Conv1Weight.Data, s3b2Conv1Grad, s3b1ReluGrad, S3b2Conv1Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // s3b1.relu (backward): ReLU 64×7×7 → 64×7×7 [block s3b1]
+        s3b1AddGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(s3b1ReluOut, s3b1ReluGrad, s3b1AddGrad);
 
         // s3b1.add (backward): Add 64×7×7 + 64×7×7 → 64×7×7 [block s3b1]
+        s3b1Bn2Grad.Clear();
+        s3b1ProjBnGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(s3b1AddGrad, s3b1Bn2Grad);
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(s3b1AddGrad, s3b1ProjBnGrad);
 
         // s3b1.proj_bn (backward): BatchNorm 64×7×7 → 64×7×7; 128 params, 0 MACs [block s3b1]
+        s3b1ProjGrad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S3b1ProjBnShape>.Backward(s3b1ProjOut, S3b1ProjBnWeight.Data, s3b1ProjBnSavedMean, s3b1ProjBnSavedInvStd, s3b1ProjBnGrad, s3b1ProjGrad, S3b1ProjBnWeight.Gradient, S3b1ProjBnBias.Gradient, batch);
 
         // s3b1.proj (backward): Conv2D 32×14×14 → 64×7×7, kernel 1, stride 2, padding 0; 2,048 params, 100,352 MACs [block s3b1]
+        s2b2ReluGrad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b1ProjShape>.Backward(s2b2ReluOut, S3b1ProjWeight.Data, s3b1ProjGrad, s2b2ReluGrad, S3b1ProjWeight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // s3b1.bn2 (backward): BatchNorm 64×7×7 → 64×7×7; 128 params, 0 MACs [block s3b1]
+        s3b1Conv2Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S3b1Bn2Shape>.Backward(s3b1Conv2Out, S3b1Bn2Weight.Data, s3b1Bn2SavedMean, s3b1Bn2SavedInvStd, s3b1Bn2Grad, s3b1Conv2Grad, S3b1Bn2Weight.Gradient, S3b1Bn2Bias.Gradient, batch);
 
         // s3b1.conv2 (backward): Conv2D 64×7×7 → 64×7×7, kernel 3, stride 1, padding 1; 36,864 params, 1,806,336 MACs [block s3b1]
+        s3b1Relu1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b1Conv2Shape>.Backward(s3b1Relu1Out, S3b1Conv2Weight.Data, s3b1Conv2Grad, s3b1Relu1Grad, S3b1Conv2Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // s3b1.relu1 (backward): ReLU 64×7×7 → 64×7×7 [block s3b1]
+        s3b1Bn1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(s3b1Relu1Out, s3b1Relu1Grad, s3b1Bn1Grad);
 
         // s3b1.bn1 (backward): BatchNorm 64×7×7 → 64×7×7; 128 params, 0 MACs [block s3b1]
+        s3b1Conv1Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S3b1Bn1Shape>.Backward(s3b1Conv1Out, S3b1Bn1Weight.Data, s3b1Bn1SavedMean, s3b1Bn1SavedInvStd, s3b1Bn1Grad, s3b1Conv1Grad, S3b1Bn1Weight.Gradient, S3b1Bn1Bias.Gradient, batch);
 
         // s3b1.conv1 (backward): Conv2D 32×14×14 → 64×7×7, kernel 3, stride 2, padding 1; 18,432 params, 903,168 MACs [block s3b1]
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S3b1Conv1Shape>.Backward(s2b2ReluOut, S3b1Conv1Weight.Data, s3b1Conv1Grad, s2b2ReluGrad, S3b1Conv1Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // s2b2.relu (backward): ReLU 32×14×14 → 32×14×14 [block s2b2]
+        s2b2AddGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(s2b2ReluOut, s2b2ReluGrad, s2b2AddGrad);
 
         // s2b2.add (backward): Add 32×14×14 + 32×14×14 → 32×14×14 [block s2b2]
+        s2b1ReluGrad.Clear();
+        s2b2Bn2Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(s2b2AddGrad, s2b2Bn2Grad);
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(s2b2AddGrad, s2b1ReluGrad);
 
         // s2b2.bn2 (backward): BatchNorm 32×14×14 → 32×14×14; 64 params, 0 MACs [block s2b2]
+        s2b2Conv2Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S2b2Bn2Shape>.Backward(s2b2Conv2Out, S2b2Bn2Weight.Data, s2b2Bn2SavedMean, s2b2Bn2SavedInvStd, s2b2Bn2Grad, s2b2Conv2Grad, S2b2Bn2Weight.Gradient, S2b2Bn2Bias.Gradient, batch);
 
         // s2b2.conv2 (backward): Conv2D 32×14×14 → 32×14×14, kernel 3, stride 1, padding 1; 9,216 params, 1,806,336 MACs [block s2b2]
+        s2b2Relu1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b2Conv2Shape>.Backward(s2b2Relu1Out, S2b2Conv2Weight.Data, s2b2Conv2Grad, s2b2Relu1Grad, S2b2Conv2Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // s2b2.relu1 (backward): ReLU 32×14×14 → 32×14×14 [block s2b2]
+        s2b2Bn1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(s2b2Relu1Out, s2b2Relu1Grad, s2b2Bn1Grad);
 
         // s2b2.bn1 (backward): BatchNorm 32×14×14 → 32×14×14; 64 params, 0 MACs [block s2b2]
+        s2b2Conv1Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S2b2Bn1Shape>.Backward(s2b2Conv1Out, S2b2Bn1Weight.Data, s2b2Bn1SavedMean, s2b2Bn1SavedInvStd, s2b2Bn1Grad, s2b2Conv1Grad, S2b2Bn1Weight.Gradient, S2b2Bn1Bias.Gradient, batch);
 
         // s2b2.conv1 (backward): Conv2D 32×14×14 → 32×14×14, kernel 3, stride 1, padding 1; 9,216 params, 1,806,336 MACs [block s2b2]
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b2Conv1Shape>.Backward(s2b1ReluOut, S2b2Conv1Weight.Data, s2b2Conv1Grad, s2b1ReluGrad, S2b2Conv1Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // s2b1.relu (backward): ReLU 32×14×14 → 32×14×14 [block s2b1]
+        s2b1AddGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(s2b1ReluOut, s2b1ReluGrad, s2b1AddGrad);
 
         // s2b1.add (backward): Add 32×14×14 + 32×14×14 → 32×14×14 [block s2b1]
+        s2b1Bn2Grad.Clear();
+        s2b1ProjBnGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(s2b1AddGrad, s2b1Bn2Grad);
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(s2b1AddGrad, s2b1ProjBnGrad);
 
         // s2b1.proj_bn (backward): BatchNorm 32×14×14 → 32×14×14; 64 params, 0 MACs [block s2b1]
+        s2b1ProjGrad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S2b1ProjBnShape>.Backward(s2b1ProjOut, S2b1ProjBnWeight.Data, s2b1ProjBnSavedMean, s2b1ProjBnSavedInvStd, s2b1ProjBnGrad, s2b1ProjGrad, S2b1ProjBnWeight.Gradient, S2b1ProjBnBias.Gradient, batch);
 
         // s2b1.proj (backward): Conv2D 16×28×28 → 32×14×14, kernel 1, stride 2, padding 0; 512 params, 100,352 MACs [block s2b1]
+        s1b2ReluGrad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b1ProjShape>.Backward(s1b2ReluOut, S2b1ProjWeight.Data, s2b1ProjGrad, s1b2ReluGrad, S2b1ProjWeight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // s2b1.bn2 (backward): BatchNorm 32×14×14 → 32×14×14; 64 params, 0 MACs [block s2b1]
+        s2b1Conv2Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S2b1Bn2Shape>.Backward(s2b1Conv2Out, S2b1Bn2Weight.Data, s2b1Bn2SavedMean, s2b1Bn2SavedInvStd, s2b1Bn2Grad, s2b1Conv2Grad, S2b1Bn2Weight.Gradient, S2b1Bn2Bias.Gradient, batch);
 
         // s2b1.conv2 (backward): Conv2D 32×14×14 → 32×14×14, kernel 3, stride 1, padding 1; 9,216 params, 1,806,336 MACs [block s2b1]
+        s2b1Relu1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b1Conv2Shape>.Backward(s2b1Relu1Out, S2b1Conv2Weight.Data, s2b1Conv2Grad, s2b1Relu1Grad, S2b1Conv2Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // s2b1.relu1 (backward): ReLU 32×14×14 → 32×14×14 [block s2b1]
+        s2b1Bn1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(s2b1Relu1Out, s2b1Relu1Grad, s2b1Bn1Grad);
 
         // s2b1.bn1 (backward): BatchNorm 32×14×14 → 32×14×14; 64 params, 0 MACs [block s2b1]
+        s2b1Conv1Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S2b1Bn1Shape>.Backward(s2b1Conv1Out, S2b1Bn1Weight.Data, s2b1Bn1SavedMean, s2b1Bn1SavedInvStd, s2b1Bn1Grad, s2b1Conv1Grad, S2b1Bn1Weight.Gradient, S2b1Bn1Bias.Gradient, batch);
 
         // s2b1.conv1 (backward): Conv2D 16×28×28 → 32×14×14, kernel 3, stride 2, padding 1; 4,608 params, 903,168 MACs [block s2b1]
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S2b1Conv1Shape>.Backward(s1b2ReluOut, S2b1Conv1Weight.Data, s2b1Conv1Grad, s1b2ReluGrad, S2b1Conv1Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // s1b2.relu (backward): ReLU 16×28×28 → 16×28×28 [block s1b2]
+        s1b2AddGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(s1b2ReluOut, s1b2ReluGrad, s1b2AddGrad);
 
         // s1b2.add (backward): Add 16×28×28 + 16×28×28 → 16×28×28 [block s1b2]
+        s1b1ReluGrad.Clear();
+        s1b2Bn2Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(s1b2AddGrad, s1b2Bn2Grad);
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(s1b2AddGrad, s1b1ReluGrad);
 
         // s1b2.bn2 (backward): BatchNorm 16×28×28 → 16×28×28; 32 params, 0 MACs [block s1b2]
+        s1b2Conv2Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S1b2Bn2Shape>.Backward(s1b2Conv2Out, S1b2Bn2Weight.Data, s1b2Bn2SavedMean, s1b2Bn2SavedInvStd, s1b2Bn2Grad, s1b2Conv2Grad, S1b2Bn2Weight.Gradient, S1b2Bn2Bias.Gradient, batch);
 
         // s1b2.conv2 (backward): Conv2D 16×28×28 → 16×28×28, kernel 3, stride 1, padding 1; 2,304 params, 1,806,336 MACs [block s1b2]
+        s1b2Relu1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S1b2Conv2Shape>.Backward(s1b2Relu1Out, S1b2Conv2Weight.Data, s1b2Conv2Grad, s1b2Relu1Grad, S1b2Conv2Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // s1b2.relu1 (backward): ReLU 16×28×28 → 16×28×28 [block s1b2]
+        s1b2Bn1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(s1b2Relu1Out, s1b2Relu1Grad, s1b2Bn1Grad);
 
         // s1b2.bn1 (backward): BatchNorm 16×28×28 → 16×28×28; 32 params, 0 MACs [block s1b2]
+        s1b2Conv1Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S1b2Bn1Shape>.Backward(s1b2Conv1Out, S1b2Bn1Weight.Data, s1b2Bn1SavedMean, s1b2Bn1SavedInvStd, s1b2Bn1Grad, s1b2Conv1Grad, S1b2Bn1Weight.Gradient, S1b2Bn1Bias.Gradient, batch);
 
         // s1b2.conv1 (backward): Conv2D 16×28×28 → 16×28×28, kernel 3, stride 1, padding 1; 2,304 params, 1,806,336 MACs [block s1b2]
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S1b2Conv1Shape>.Backward(s1b1ReluOut, S1b2Conv1Weight.Data, s1b2Conv1Grad, s1b1ReluGrad, S1b2Conv1Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // s1b1.relu (backward): ReLU 16×28×28 → 16×28×28 [block s1b1]
+        s1b1AddGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(s1b1ReluOut, s1b1ReluGrad, s1b1AddGrad);
 
         // s1b1.add (backward): Add 16×28×28 + 16×28×28 → 16×28×28 [block s1b1]
+        relu1Grad.Clear();
+        s1b1Bn2Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(s1b1AddGrad, s1b1Bn2Grad);
         global::PruneGen.Kernels.ElementwiseKernels.Accumulate(s1b1AddGrad, relu1Grad);
 
         // s1b1.bn2 (backward): BatchNorm 16×28×28 → 16×28×28; 32 params, 0 MACs [block s1b1]
+        s1b1Conv2Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S1b1Bn2Shape>.Backward(s1b1Conv2Out, S1b1Bn2Weight.Data, s1b1Bn2SavedMean, s1b1Bn2SavedInvStd, s1b1Bn2Grad, s1b1Conv2Grad, S1b1Bn2Weight.Gradient, S1b1Bn2Bias.Gradient, batch);
 
         // s1b1.conv2 (backward): Conv2D 16×28×28 → 16×28×28, kernel 3, stride 1, padding 1; 2,304 params, 1,806,336 MACs [block s1b1]
+        s1b1Relu1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S1b1Conv2Shape>.Backward(s1b1Relu1Out, S1b1Conv2Weight.Data, s1b1Conv2Grad, s1b1Relu1Grad, S1b1Conv2Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // s1b1.relu1 (backward): ReLU 16×28×28 → 16×28×28 [block s1b1]
+        s1b1Bn1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(s1b1Relu1Out, s1b1Relu1Grad, s1b1Bn1Grad);
 
         // s1b1.bn1 (backward): BatchNorm 16×28×28 → 16×28×28; 32 params, 0 MACs [block s1b1]
+        s1b1Conv1Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.S1b1Bn1Shape>.Backward(s1b1Conv1Out, S1b1Bn1Weight.Data, s1b1Bn1SavedMean, s1b1Bn1SavedInvStd, s1b1Bn1Grad, s1b1Conv1Grad, S1b1Bn1Weight.Gradient, S1b1Bn1Bias.Gradient, batch);
 
         // s1b1.conv1 (backward): Conv2D 16×28×28 → 16×28×28, kernel 3, stride 1, padding 1; 2,304 params, 1,806,336 MACs [block s1b1]
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.S1b1Conv1Shape>.Backward(relu1Out, S1b1Conv1Weight.Data, s1b1Conv1Grad, relu1Grad, S1b1Conv1Weight.Gradient, global::System.Span<float>.Empty, batch, scratch);
 
         // relu1 (backward): ReLU 16×28×28 → 16×28×28
+        stemBnGrad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu1Out, relu1Grad, stemBnGrad);
 
         // stem_bn (backward): BatchNorm 16×28×28 → 16×28×28; 32 params, 0 MACs
+        stemGrad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.StemBnShape>.Backward(stemOut, StemBnWeight.Data, stemBnSavedMean, stemBnSavedInvStd, stemBnGrad, stemGrad, StemBnWeight.Gradient, StemBnBias.Gradient, batch);
 
         // stem (backward): Conv2D 1×28×28 → 16×28×28, kernel 3, stride 1, padding 1; 144 params, 112,896 MACs

@@ -884,83 +884,107 @@ public partial class VggNet : global::PruneGen.ITrainableNetwork
         var logitsOut = workspace.Slice(batch * 275536, batch * 10);
         var logitsGrad = workspace.Slice(batch * 550298, batch * 10);
 
-        // Gradients accumulate (a tensor read by several layers collects every contribution), so start from zero.
-        workspace.Slice(batch * 275546, batch * 274762).Clear();
+        // Gradients accumulate (a tensor read by several layers collects every contribution): each is zeroed just before
+        // the first backward call that adds to it, the output's gradient is copied in.
         outputGradient.Slice(0, batch * OutputSize).CopyTo(logitsGrad);
 
         // logits (backward): Dense 256 → 10; 2,570 params, 2,560 MACs
+        dropout1Grad.Clear();
         global::PruneGen.Kernels.DenseKernel<KernelShapes.LogitsShape>.Backward(dropout1Out, LogitsWeight.Data, logitsGrad, dropout1Grad, LogitsWeight.Gradient, LogitsBias.Gradient, batch);
 
         // dropout1 (backward): Dropout 256 → 256, rate 0.3 (identity at inference)
+        relu7Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.DropoutBackward(dropout1Grad, dropout1Mask, relu7Grad);
 
         // relu7 (backward): ReLU 256 → 256
+        fc1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu7Out, relu7Grad, fc1Grad);
 
         // fc1 (backward): Dense 1152 → 256; 295,168 params, 294,912 MACs
+        maxpool3Grad.Clear();
         global::PruneGen.Kernels.DenseKernel<KernelShapes.Fc1Shape>.Backward(flatten1Out, Fc1Weight.Data, fc1Grad, maxpool3Grad, Fc1Weight.Gradient, Fc1Bias.Gradient, batch);
 
         // flatten1 (backward): Flatten 128×3×3 → 1152
         // (shares its input's gradient)
 
         // maxpool3 (backward): MaxPool2D 128×7×7 → 128×3×3, window 2, stride 2, padding 0
+        relu6Grad.Clear();
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Maxpool3Shape>.MaxBackward(relu6Out, maxpool3Grad, relu6Grad, batch);
 
         // relu6 (backward): ReLU 128×7×7 → 128×7×7
+        bn6Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu6Out, relu6Grad, bn6Grad);
 
         // bn6 (backward): BatchNorm 128×7×7 → 128×7×7; 256 params, 0 MACs
+        conv6Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.Bn6Shape>.Backward(conv6Out, Bn6Weight.Data, bn6SavedMean, bn6SavedInvStd, bn6Grad, conv6Grad, Bn6Weight.Gradient, Bn6Bias.Gradient, batch);
 
         // conv6 (backward): Conv2D 128×7×7 → 128×7×7, kernel 3, stride 1, padding 1; 147,584 params, 7,225,344 MACs
+        relu5Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv6Shape>.Backward(relu5Out, Conv6Weight.Data, conv6Grad, relu5Grad, Conv6Weight.Gradient, Conv6Bias.Gradient, batch, scratch);
 
         // relu5 (backward): ReLU 128×7×7 → 128×7×7
+        bn5Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu5Out, relu5Grad, bn5Grad);
 
         // bn5 (backward): BatchNorm 128×7×7 → 128×7×7; 256 params, 0 MACs
+        conv5Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.Bn5Shape>.Backward(conv5Out, Bn5Weight.Data, bn5SavedMean, bn5SavedInvStd, bn5Grad, conv5Grad, Bn5Weight.Gradient, Bn5Bias.Gradient, batch);
 
         // conv5 (backward): Conv2D 64×7×7 → 128×7×7, kernel 3, stride 1, padding 1; 73,856 params, 3,612,672 MACs
+        maxpool2Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv5Shape>.Backward(maxpool2Out, Conv5Weight.Data, conv5Grad, maxpool2Grad, Conv5Weight.Gradient, Conv5Bias.Gradient, batch, scratch);
 
         // maxpool2 (backward): MaxPool2D 64×14×14 → 64×7×7, window 2, stride 2, padding 0
+        relu4Grad.Clear();
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Maxpool2Shape>.MaxBackward(relu4Out, maxpool2Grad, relu4Grad, batch);
 
         // relu4 (backward): ReLU 64×14×14 → 64×14×14
+        bn4Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu4Out, relu4Grad, bn4Grad);
 
         // bn4 (backward): BatchNorm 64×14×14 → 64×14×14; 128 params, 0 MACs
+        conv4Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.Bn4Shape>.Backward(conv4Out, Bn4Weight.Data, bn4SavedMean, bn4SavedInvStd, bn4Grad, conv4Grad, Bn4Weight.Gradient, Bn4Bias.Gradient, batch);
 
         // conv4 (backward): Conv2D 64×14×14 → 64×14×14, kernel 3, stride 1, padding 1; 36,928 params, 7,225,344 MACs
+        relu3Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv4Shape>.Backward(relu3Out, Conv4Weight.Data, conv4Grad, relu3Grad, Conv4Weight.Gradient, Conv4Bias.Gradient, batch, scratch);
 
         // relu3 (backward): ReLU 64×14×14 → 64×14×14
+        bn3Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu3Out, relu3Grad, bn3Grad);
 
         // bn3 (backward): BatchNorm 64×14×14 → 64×14×14; 128 params, 0 MACs
+        conv3Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.Bn3Shape>.Backward(conv3Out, Bn3Weight.Data, bn3SavedMean, bn3SavedInvStd, bn3Grad, conv3Grad, Bn3Weight.Gradient, Bn3Bias.Gradient, batch);
 
         // conv3 (backward): Conv2D 32×14×14 → 64×14×14, kernel 3, stride 1, padding 1; 18,496 params, 3,612,672 MACs
+        maxpool1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv3Shape>.Backward(maxpool1Out, Conv3Weight.Data, conv3Grad, maxpool1Grad, Conv3Weight.Gradient, Conv3Bias.Gradient, batch, scratch);
 
         // maxpool1 (backward): MaxPool2D 32×28×28 → 32×14×14, window 2, stride 2, padding 0
+        relu2Grad.Clear();
         global::PruneGen.Kernels.Pool2DKernel<KernelShapes.Maxpool1Shape>.MaxBackward(relu2Out, maxpool1Grad, relu2Grad, batch);
 
         // relu2 (backward): ReLU 32×28×28 → 32×28×28
+        bn2Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu2Out, relu2Grad, bn2Grad);
 
         // bn2 (backward): BatchNorm 32×28×28 → 32×28×28; 64 params, 0 MACs
+        conv2Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.Bn2Shape>.Backward(conv2Out, Bn2Weight.Data, bn2SavedMean, bn2SavedInvStd, bn2Grad, conv2Grad, Bn2Weight.Gradient, Bn2Bias.Gradient, batch);
 
         // conv2 (backward): Conv2D 32×28×28 → 32×28×28, kernel 3, stride 1, padding 1; 9,248 params, 7,225,344 MACs
+        relu1Grad.Clear();
         global::PruneGen.Kernels.Conv2DKernel<KernelShapes.Conv2Shape>.Backward(relu1Out, Conv2Weight.Data, conv2Grad, relu1Grad, Conv2Weight.Gradient, Conv2Bias.Gradient, batch, scratch);
 
         // relu1 (backward): ReLU 32×28×28 → 32×28×28
+        bn1Grad.Clear();
         global::PruneGen.Kernels.ElementwiseKernels.ReLUBackward(relu1Out, relu1Grad, bn1Grad);
 
         // bn1 (backward): BatchNorm 32×28×28 → 32×28×28; 64 params, 0 MACs
+        conv1Grad.Clear();
         global::PruneGen.Kernels.BatchNormKernel<KernelShapes.Bn1Shape>.Backward(conv1Out, Bn1Weight.Data, bn1SavedMean, bn1SavedInvStd, bn1Grad, conv1Grad, Bn1Weight.Gradient, Bn1Bias.Gradient, batch);
 
         // conv1 (backward): Conv2D 1×28×28 → 32×28×28, kernel 3, stride 1, padding 1; 320 params, 225,792 MACs
