@@ -378,11 +378,8 @@ public static partial class GlobalAvgPoolKernel<TShape>
 }
 
 /// <summary>Shape-free element-wise kernels (activations, add, concat, softmax); lengths are batch × sample size.</summary>
-public static partial class ElementwiseKernels
+public static unsafe partial class ElementwiseKernels
 {
-    /// <summary>y = max(x, 0).</summary>
-    public static void ReLU(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
-
     /// <summary>y = x if x &gt; 0 else slope·x (for slope in [0, 1) that is max(x, slope·x)).</summary>
     public static void LeakyReLU(ReadOnlySpan<float> x, Span<float> y, float slope)
     {
@@ -398,9 +395,6 @@ public static partial class ElementwiseKernels
 
     /// <summary>y = tanh(x).</summary>
     public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
-
-    /// <summary>y = a + b.</summary>
-    public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Add(a, b, y);
 
     /// <summary>Copies each sample of <paramref name="x"/> (of <paramref name="size"/> floats) into <paramref name="y"/> at <paramref name="offset"/> within samples of <paramref name="outSize"/> floats.</summary>
     public static void ConcatInto(ReadOnlySpan<float> x, int size, Span<float> y, int outSize, int offset, int batch)

@@ -62,4 +62,33 @@ public class LayerKernelTests
 
         Numerics.AssertClose(ours, expected, "NumDenseWide with large logits", tolerance: 1e-3);
     }
+
+    /// <summary>
+    /// The passes split across the threads from 256 K floats: every element once, the parts' seams included (a length
+    /// that is no multiple of the vector, just above and well above the split threshold).
+    /// </summary>
+    [Theory]
+    [InlineData(262_145)]
+    [InlineData(600_007)]
+    public void LargeElementwisePassesMatchAScalarLoop(int length)
+    {
+        var random = new Random(length);
+        float[] Fill() => Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        float[] a = Fill(), b = Fill(), start = Fill();
+
+        var y = new float[length];
+        ElementwiseKernels.ReLU(a, y);
+        Assert.Equal(a.Select(v => Math.Max(v, 0f)), y);
+
+        ElementwiseKernels.Add(a, b, y);
+        Assert.Equal(a.Zip(b, (p, q) => p + q), y);
+
+        var dx = (float[])start.Clone();
+        ElementwiseKernels.Accumulate(b, dx);
+        Assert.Equal(start.Zip(b, (p, q) => p + q), dx);
+
+        dx = (float[])start.Clone();
+        ElementwiseKernels.ReLUBackward(a, b, dx);
+        Assert.Equal(Enumerable.Range(0, length).Select(i => a[i] > 0 ? start[i] + b[i] : start[i]), dx);
+    }
 }

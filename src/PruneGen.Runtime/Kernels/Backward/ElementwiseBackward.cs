@@ -1,38 +1,10 @@
 using System;
-using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 
 namespace PruneGen.Kernels;
 
-public static partial class ElementwiseKernels
+public static unsafe partial class ElementwiseKernels
 {
-    /// <summary>Backward of <c>y = max(x, 0)</c>: <c>dx += dy</c> where y &gt; 0.</summary>
-    public static void ReLUBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
-    {
-        var i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
-            var vdy = MemoryMarshal.Cast<float, Vector<float>>(dy.Slice(0, y.Length));
-            var vdx = MemoryMarshal.Cast<float, Vector<float>>(dx.Slice(0, y.Length));
-            for (var v = 0; v < vy.Length; v++)
-            {
-                vdx[v] += Vector.ConditionalSelect(Vector.GreaterThan(vy[v], Vector<float>.Zero), vdy[v], Vector<float>.Zero);
-            }
-
-            i = vy.Length * Vector<float>.Count;
-        }
-
-        for (; i < y.Length; i++)
-        {
-            if (y[i] > 0)
-            {
-                dx[i] += dy[i];
-            }
-        }
-    }
-
     /// <summary>Backward of leaky ReLU: <c>dx += dy</c> where x &gt; 0, else <c>dx += slope·dy</c>.</summary>
     public static void LeakyReLUBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float slope)
     {
@@ -60,8 +32,6 @@ public static partial class ElementwiseKernels
         }
     }
 
-    /// <summary>Backward of an add (and of any identity): <c>dx += dy</c>.</summary>
-    public static void Accumulate(ReadOnlySpan<float> dy, Span<float> dx) => TensorPrimitives.Add(dx, dy.Slice(0, dx.Length), dx);
 
     /// <summary>Backward of <see cref="ConcatInto"/>: adds each sample's slice of <paramref name="dy"/> back to <paramref name="dx"/>.</summary>
     public static void ConcatBackward(ReadOnlySpan<float> dy, int outSize, int offset, Span<float> dx, int size, int batch)

@@ -13,9 +13,15 @@ public static unsafe partial class Pool2DKernel<TShape>
         int oh = TShape.OutHeight, ow = TShape.OutWidth;
         if (k == 2 && s == 2 && pad == 0 && Simd.PairPermutes)
         {
+            var planes = batch * TShape.Channels;
             fixed (float* px = x, pdy = dy, pdx = dx)
             {
-                MaxPairsBackward(px, pdy, pdx, batch * TShape.Channels);
+                var work = t_backward ??= new PoolBackwardWork();
+                work.X = px;
+                work.Dy = pdy;
+                work.Dx = pdx;
+                work.Planes = planes;
+                WorkerPool.Run(work, planes * h * w >= ParallelFloats ? Math.Min(planes, WorkerPool.Workers) : 1);
             }
 
             return;
@@ -64,16 +70,16 @@ public static unsafe partial class Pool2DKernel<TShape>
     /// Backward of 2×2 stride-2 max pooling, 16 windows at a time (the even and odd columns of two input rows, as in
     /// <see cref="MaxPairs"/>): the taps are compared in the general loop's order, so the window's first largest tap
     /// gets the gradient, and the four masked gradients are interleaved back onto dx. Lanes past the output row carry no
-    /// gradient, so the vectors that run past the input rows add zeros there; the last windows of the tensor, whose
-    /// vectors would run past it, go one at a time.
+    /// gradient, so the vectors that run past the input rows add zeros there; the last windows of this part's planes,
+    /// whose vectors would run into the next part's (another thread's) or past the tensor, go one at a time.
     /// </summary>
-    private static void MaxPairsBackward(float* x, float* dy, float* dx, int planes)
+    private static void MaxPairsBackward(float* x, float* dy, float* dx, int from, int to)
     {
         int h = TShape.InHeight, w = TShape.InWidth, oh = TShape.OutHeight, ow = TShape.OutWidth;
-        float* xEnd = x + (planes * h * w), dyEnd = dy + (planes * oh * ow);
+        float* xEnd = x + (to * h * w), dyEnd = dy + (to * oh * ow);
         var none = Vector512.Create(float.NegativeInfinity);
         var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        for (var plane = 0; plane < planes; plane++)
+        for (var plane = from; plane < to; plane++)
         {
             for (var oy = 0; oy < oh; oy++)
             {
@@ -137,6 +143,20 @@ public static unsafe partial class Pool2DKernel<TShape>
             (Vector512.Load(dst) + Avx512F.PermuteVar16x32x2(even, Simd.InterleaveLow, odd)).Store(dst);
             (Vector512.Load(dst + 16) + Avx512F.PermuteVar16x32x2(even, Simd.InterleaveHigh, odd)).Store(dst + 16);
         }
+    }
+
+    [ThreadStatic]
+    private static PoolBackwardWork? t_backward;
+
+    /// <summary>One 2×2 max pooling backward call; each part takes a contiguous range of channel planes.</summary>
+    private sealed class PoolBackwardWork : IParallelWork
+    {
+        public float* X;
+        public float* Dy;
+        public float* Dx;
+        public int Planes;
+
+        public void Execute(int part, int parts) => MaxPairsBackward(X, Dy, Dx, Planes * part / parts, Planes * (part + 1) / parts);
     }
 
     /// <summary>Backward of average pooling: each output's gradient, divided by the window area, goes to every in-image tap.</summary>
