@@ -4,11 +4,8 @@ using System.Runtime.Intrinsics;
 
 namespace PruneGen.Kernels;
 
-/// <summary>
-/// The element-wise passes that a training step runs over whole activation tensors (ReLU, Add and their gradients),
-/// split across the <see cref="WorkerPool"/> threads when large. One thread at a time, they held the second core idle
-/// for a quarter of a two-thread training step.
-/// </summary>
+// The element-wise passes that a training step runs over whole activation tensors (ReLU, Add and their gradients),
+// split across the WorkerPool threads when large: on one thread they left the second core idle in a two-thread step.
 public static unsafe partial class ElementwiseKernels
 {
     /// <summary>
