@@ -448,15 +448,13 @@ internal static class NetworkEmitter
     /// </summary>
     private static Dictionary<int, List<int>> GradientClears(NetworkGraph g, ForwardContext c)
     {
-        int Resolve(int index) => index >= 0 && c.IsAlias(g.Layers[index]) ? Resolve(g.Layers[index].Inputs[0]) : index;
-
         int FirstWriter(int index) => g.Layers
             .Where(m => m.Inputs.Any(i => i == index))
             .Select(m => c.IsAlias(m) ? FirstWriter(m.Index) : m.Index)
             .DefaultIfEmpty(index)
             .Max();
 
-        var output = Resolve(g.Output.Index);
+        var output = c.MemoryOf(g.Output.Index);
         var clears = new Dictionary<int, List<int>>();
         foreach (var l in g.Layers.Where(l => !c.IsAlias(l) && l.Index != output))
         {
@@ -481,12 +479,8 @@ internal static class NetworkEmitter
     {
         int Offset(int index)
         {
-            while (index >= 0 && c.IsAlias(g.Layers[index]))
-            {
-                index = g.Layers[index].Inputs[0];
-            }
-
-            return index < 0 ? 0 : plan.Activations[index];
+            var owner = c.MemoryOf(index);
+            return owner < 0 ? 0 : plan.Activations[owner];
         }
 
         var last = g.Layers.Count - 1;

@@ -63,16 +63,25 @@ internal sealed class ForwardContext
     /// <summary>The span variable holding layer <paramref name="index"/>'s output (−1: the input).</summary>
     public string Var(int index) => index < 0 ? "input" : Camel(Graph.Layers[index].Identifier) + "Out";
 
+    /// <summary>
+    /// The layer whose memory layer <paramref name="index"/>'s output lives in: itself, or for an alias the layer it
+    /// aliases (through chains of aliases); −1 for the network input.
+    /// </summary>
+    public int MemoryOf(int index)
+    {
+        while (index >= 0 && IsAlias(Graph.Layers[index]))
+        {
+            index = Graph.Layers[index].Inputs[0];
+        }
+
+        return index;
+    }
+
     /// <summary>The gradient span of layer <paramref name="index"/>'s output, or null for the network input (whose gradient is not needed).</summary>
     public string? Grad(int index)
     {
-        if (index < 0)
-        {
-            return null;
-        }
-
-        var node = Graph.Layers[index];
-        return IsAlias(node) ? Grad(node.Inputs[0]) : Camel(node.Identifier) + "Grad";
+        var owner = MemoryOf(index);
+        return owner < 0 ? null : Camel(Graph.Layers[owner].Identifier) + "Grad";
     }
 
     /// <summary>The variable of input <paramref name="k"/> of <paramref name="node"/>.</summary>
