@@ -8,7 +8,8 @@ using Spectre.Console;
 namespace PruneGen.Benchmarks.Quick;
 
 /// <summary>
-/// <c>convs</c>: single convolutions of the reference networks (3×3, and the tiny ResNet's stem and stride-2 layers) (and of VggNet pruned to a quarter of its MACs), timed on their own at the process's thread count
+/// <c>convs</c>: single convolutions of the reference networks — their 3×3 layers, the tiny ResNet's stem and stride-2
+/// layers, and VggNet's pruned to a quarter of its MACs — timed on their own at the process's thread count
 /// (set PRUNEGEN_THREADS=1 for one thread): the forward kernel at batch 1 and 64, the backward kernel (weight, bias
 /// and input gradients) at batch 64, and the kernel's matrix product alone on ready-made columns, so the cost around
 /// the product (unfolding, the store) shows as the difference. PRUNEGEN_CONVS=text times only the layers whose name
@@ -80,13 +81,13 @@ public static class ConvProfile
         var cols = Fill(patch * columns);
         var product = new float[TShape.OutChannels * columns];
 
-        Stats Median(Action action) => Stats.Of(Sampling.Repeat(action, rounds, warmSeconds: 0.3));
+        Stats Time(Action action) => Stats.Of(Sampling.Repeat(action, rounds, warmSeconds: 0.3));
         string Cell(Stats micros, double flops) => $"{micros.Median.ToString("F1", CultureInfo.InvariantCulture)} [[{micros.Min.ToString("F1", CultureInfo.InvariantCulture)}]] ({(flops / micros.Median / 1e3).ToString("F0", CultureInfo.InvariantCulture)})";
         var flop = 2.0 * TShape.OutChannels * spatial * patch;
 
-        var forward1 = Median(() => Conv2DKernel<TShape>.Forward(x, w, b, y, 1, scratch));
-        var forward64 = Median(() => Conv2DKernel<TShape>.Forward(x, w, b, y, Batch, scratch));
-        var alone = Median(() =>
+        var forward1 = Time(() => Conv2DKernel<TShape>.Forward(x, w, b, y, 1, scratch));
+        var forward64 = Time(() => Conv2DKernel<TShape>.Forward(x, w, b, y, Batch, scratch));
+        var alone = Time(() =>
         {
             fixed (float* pw = w, pc = cols, pp = product)
             {
@@ -96,7 +97,7 @@ public static class ConvProfile
                 }
             }
         });
-        var backward = Median(() => Conv2DKernel<TShape>.Backward(x, w, dy, dx, dw, db, Batch, backwardScratch));
+        var backward = Time(() => Conv2DKernel<TShape>.Backward(x, w, dy, dx, dw, db, Batch, backwardScratch));
         table.AddRow(name, Cell(forward1, flop), Cell(forward64, Batch * flop), Cell(alone, Batch * flop), Cell(backward, 2 * Batch * flop));
     }
 }

@@ -378,7 +378,7 @@ public static partial class GlobalAvgPoolKernel<TShape>
 }
 
 /// <summary>Shape-free element-wise kernels (activations, add, concat, softmax); lengths are batch × sample size.</summary>
-public static unsafe partial class ElementwiseKernels
+public static partial class ElementwiseKernels
 {
     /// <summary>y = x if x &gt; 0 else slope·x (for slope in [0, 1) that is max(x, slope·x)).</summary>
     public static void LeakyReLU(ReadOnlySpan<float> x, Span<float> y, float slope)

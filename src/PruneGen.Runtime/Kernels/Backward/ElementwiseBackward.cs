@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 
 namespace PruneGen.Kernels;
 
-public static unsafe partial class ElementwiseKernels
+public static partial class ElementwiseKernels
 {
     /// <summary>Backward of leaky ReLU: <c>dx += dy</c> where x &gt; 0, else <c>dx += slope·dy</c>.</summary>
     public static void LeakyReLUBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float slope)
@@ -31,7 +31,6 @@ public static unsafe partial class ElementwiseKernels
             dx[i] += dy[i] * (1 - (y[i] * y[i]));
         }
     }
-
 
     /// <summary>Backward of <see cref="ConcatInto"/>: adds each sample's slice of <paramref name="dy"/> back to <paramref name="dx"/>.</summary>
     public static void ConcatBackward(ReadOnlySpan<float> dy, int outSize, int offset, Span<float> dx, int size, int batch)
