@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using PruneGen.Benchmarks.Workloads;
 using PruneGen.Kernels;
 using Spectre.Console;
@@ -8,12 +9,12 @@ using Spectre.Console;
 namespace PruneGen.Benchmarks.Quick;
 
 /// <summary>
-/// <c>convs</c>: single convolutions of the reference networks — their 3×3 layers, the tiny ResNet's stem and stride-2
-/// layers, and VggNet's pruned to a quarter of its MACs — timed on their own at the process's thread count
-/// (set PRUNEGEN_THREADS=1 for one thread): the forward kernel at batch 1 and 64, the backward kernel (weight, bias
-/// and input gradients) at batch 64, and the kernel's matrix product alone on ready-made columns, so the cost around
-/// the product (unfolding, the store) shows as the difference. PRUNEGEN_CONVS=text times only the layers whose name
-/// contains it.
+/// <c>convs</c>: single convolutions of the reference networks — their 3×3 layers, the first layers on the grey image,
+/// the tiny ResNet's stride-2 layers, and VggNet's pruned to a quarter of its MACs — timed on their own at the process's
+/// thread count (set PRUNEGEN_THREADS=1 for one thread): the forward kernel at batch 1 and 64, the backward kernel
+/// (weight, bias and input gradients) at batch 64, and the kernel's matrix product alone on ready-made columns, so the
+/// cost around the product (unfolding, the store) shows as the difference. PRUNEGEN_CONVS=text times only the layers whose name
+/// contains it; <c>--forward</c> times the forward kernel only.
 /// </summary>
 public static class ConvProfile
 {
@@ -21,6 +22,7 @@ public static class ConvProfile
     public static int Run(string[] args)
     {
         var rounds = Sampling.ProfileRounds(args);
+        var forwardOnly = args.Contains("--forward");
 
         var table = new Table { Title = new TableTitle($"Convolutions alone, {WorkerPool.Workers} thread(s), median [[fastest]] µs of {rounds} blocks (GFLOP/s at the median), load {File.ReadAllText("/proc/loadavg").Trim()}") };
         foreach (var h in new[] { "layer", "forward b1", "forward b64", "product alone b64", "backward b64" })
@@ -28,25 +30,27 @@ public static class ConvProfile
             table.AddColumn(new TableColumn(h).RightAligned());
         }
 
-        Row<Conv3x3<N32, N32, N28>>(table, "VGG conv2 32→32 @28²", rounds);
-        Row<Conv3x3<N64, N64, N14>>(table, "VGG conv4 64→64 @14²", rounds);
-        Row<Conv3x3<N128, N128, N7>>(table, "VGG conv6 128→128 @7²", rounds);
-        Row<Conv3x3<N16, N16, N28>>(table, "ResNet 16→16 @28²", rounds);
-        Row<Conv3x3<N32, N32, N14>>(table, "ResNet 32→32 @14²", rounds);
-        Row<Conv3x3<N64, N64, N7>>(table, "ResNet 64→64 @7²", rounds);
-        Row<Conv3x3<N1, N16, N28>>(table, "ResNet stem 1→16 @28²", rounds);
-        Row<StridedConv<N16, N32, N28, N3>>(table, "ResNet 16→32 @28² stride 2", rounds);
-        Row<StridedConv<N16, N32, N28, N1>>(table, "ResNet 1×1 16→32 @28² stride 2", rounds);
-        Row<StridedConv<N32, N64, N14, N3>>(table, "ResNet 32→64 @14² stride 2", rounds);
-        Row<StridedConv<N32, N64, N14, N1>>(table, "ResNet 1×1 32→64 @14² stride 2", rounds);
-        Row<Conv3x3<N16, N16, N28>>(table, "VGG L1 4× conv2 16→16 @28²", rounds);
-        Row<Conv3x3<N32, N32, N14>>(table, "VGG L1 4× conv4 32→32 @14²", rounds);
-        Row<Conv3x3<N63, N63, N7>>(table, "VGG L1 4× conv6 63→63 @7²", rounds);
+        Row<Conv3x3<N1, N32, N28>>(table, "VGG conv1 1→32 @28²", rounds, forwardOnly);
+        Row<Conv3x3<N32, N32, N28>>(table, "VGG conv2 32→32 @28²", rounds, forwardOnly);
+        Row<Conv3x3<N64, N64, N14>>(table, "VGG conv4 64→64 @14²", rounds, forwardOnly);
+        Row<Conv3x3<N128, N128, N7>>(table, "VGG conv6 128→128 @7²", rounds, forwardOnly);
+        Row<Conv3x3<N16, N16, N28>>(table, "ResNet 16→16 @28²", rounds, forwardOnly);
+        Row<Conv3x3<N32, N32, N14>>(table, "ResNet 32→32 @14²", rounds, forwardOnly);
+        Row<Conv3x3<N64, N64, N7>>(table, "ResNet 64→64 @7²", rounds, forwardOnly);
+        Row<Conv3x3<N1, N16, N28>>(table, "ResNet stem 1→16 @28²", rounds, forwardOnly);
+        Row<StridedConv<N16, N32, N28, N3>>(table, "ResNet 16→32 @28² stride 2", rounds, forwardOnly);
+        Row<StridedConv<N16, N32, N28, N1>>(table, "ResNet 1×1 16→32 @28² stride 2", rounds, forwardOnly);
+        Row<StridedConv<N32, N64, N14, N3>>(table, "ResNet 32→64 @14² stride 2", rounds, forwardOnly);
+        Row<StridedConv<N32, N64, N14, N1>>(table, "ResNet 1×1 32→64 @14² stride 2", rounds, forwardOnly);
+        Row<SameConv<N1, N6, N28, N5>>(table, "LeNet conv1 1→6 5×5 @28²", rounds, forwardOnly);
+        Row<Conv3x3<N16, N16, N28>>(table, "VGG L1 4× conv2 16→16 @28²", rounds, forwardOnly);
+        Row<Conv3x3<N32, N32, N14>>(table, "VGG L1 4× conv4 32→32 @14²", rounds, forwardOnly);
+        Row<Conv3x3<N63, N63, N7>>(table, "VGG L1 4× conv6 63→63 @7²", rounds, forwardOnly);
         AnsiConsole.Write(table);
         return 0;
     }
 
-    private static unsafe void Row<TShape>(Table table, string name, int rounds)
+    private static unsafe void Row<TShape>(Table table, string name, int rounds, bool forwardOnly)
         where TShape : IConv2DShape
     {
         var only = Environment.GetEnvironmentVariable("PRUNEGEN_CONVS");
@@ -87,6 +91,12 @@ public static class ConvProfile
 
         var forward1 = Time(() => Conv2DKernel<TShape>.Forward(x, w, b, y, 1, scratch));
         var forward64 = Time(() => Conv2DKernel<TShape>.Forward(x, w, b, y, Batch, scratch));
+        if (forwardOnly)
+        {
+            table.AddRow(name, Cell(forward1, flop), Cell(forward64, Batch * flop), "-", "-");
+            return;
+        }
+
         var alone = Time(() =>
         {
             fixed (float* pw = w, pc = cols, pp = product)

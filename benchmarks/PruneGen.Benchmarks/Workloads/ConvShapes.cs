@@ -19,6 +19,16 @@ internal readonly struct N3 : IConstant
     public static int Value => 3;
 }
 
+internal readonly struct N5 : IConstant
+{
+    public static int Value => 5;
+}
+
+internal readonly struct N6 : IConstant
+{
+    public static int Value => 6;
+}
+
 internal readonly struct N7 : IConstant
 {
     public static int Value => 7;
@@ -115,6 +125,37 @@ internal readonly struct StridedConv<TIn, TOut, TSize, TKernel> : IConv2DShape
     public static int Kernel => TKernel.Value;
 
     public static int Stride => 2;
+
+    public static int Padding => TKernel.Value / 2;
+
+    public static int Groups => 1;
+}
+
+/// <summary>
+/// A stride-1 convolution padded to keep its size: <typeparamref name="TIn"/> → <typeparamref name="TOut"/> channels at
+/// <typeparamref name="TSize"/>², a <typeparamref name="TKernel"/>² kernel (LeNet-5's 5×5 first layer).
+/// </summary>
+internal readonly struct SameConv<TIn, TOut, TSize, TKernel> : IConv2DShape
+    where TIn : IConstant
+    where TOut : IConstant
+    where TSize : IConstant
+    where TKernel : IConstant
+{
+    public static int InChannels => TIn.Value;
+
+    public static int InHeight => TSize.Value;
+
+    public static int InWidth => TSize.Value;
+
+    public static int OutChannels => TOut.Value;
+
+    public static int OutHeight => TSize.Value;
+
+    public static int OutWidth => TSize.Value;
+
+    public static int Kernel => TKernel.Value;
+
+    public static int Stride => 1;
 
     public static int Padding => TKernel.Value / 2;
 

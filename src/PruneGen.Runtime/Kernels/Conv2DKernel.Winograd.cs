@@ -474,6 +474,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         work.SplitChannels = false;
         work.SplitTiles = false;
         work.Winograd = true;
+        work.Broadcast = false;
         work.Accumulate = true;
         WinogradPrepare(work);
         WorkerPool.Run(work, Math.Min(batch, WorkerPool.Workers));

@@ -150,10 +150,14 @@ public static unsafe partial class Conv2DKernel<TShape>
         // One sample of another large stride-1 layer: the threads split its output channels (one bordered input, each
         // thread's product in its own scratch). The threshold is lower while the workers spin in a forward pass's burst.
         var large = (long)OutSpatial * TShape.OutChannels * PatchLength >= (WorkerPool.Spinning ? SpinningSplitMacs : SplitMacs);
-        var split = winogradChannels || (!winograd && batch == 1 && Implicit && TShape.Groups == 1 && WorkerPool.Workers > 1 && large && scratch.Length / WorkerPool.Workers >= ScratchLength);
+        var broadcast = BroadcastShape;
+        var split = winogradChannels || (!winograd && !broadcast && batch == 1 && Implicit && TShape.Groups == 1 && WorkerPool.Workers > 1 && large && scratch.Length / WorkerPool.Workers >= ScratchLength);
 
-        // One sample of a large strided layer: the threads split its output rows, each unfolding and multiplying its own.
-        var splitRows = batch == 1 && !Implicit && !Direct && Padded && TShape.Groups == 1 && WorkerPool.Workers > 1 && TShape.OutHeight >= 2 * WorkerPool.Workers && large && scratch.Length / WorkerPool.Workers >= ScratchLength;
+        // One sample of a large strided layer: the threads split its output rows, each unfolding and multiplying its own
+        // (on the broadcast path, its blocks of output channels or bands of rows from one bordered input).
+        var splitRows = broadcast
+            ? batch == 1 && WorkerPool.Workers > 1 && large
+            : batch == 1 && !Implicit && !Direct && Padded && TShape.Groups == 1 && WorkerPool.Workers > 1 && TShape.OutHeight >= 2 * WorkerPool.Workers && large && scratch.Length / WorkerPool.Workers >= ScratchLength;
         if (split || splitTiles || splitRows)
         {
             parts = WorkerPool.Workers;
@@ -175,10 +179,15 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.SplitTiles = splitTiles;
             work.SplitRows = splitRows;
             work.Winograd = winograd;
+            work.Broadcast = broadcast;
             work.Accumulate = false;
             if (winograd)
             {
                 WinogradPrepare(work);
+            }
+            else if (broadcast)
+            {
+                BroadcastPrepare(work, parts, splitRows);
             }
             else if (split)
             {
@@ -303,6 +312,12 @@ public static unsafe partial class Conv2DKernel<TShape>
         public bool SplitRows;
         public bool Winograd;
 
+        /// <summary>Whether this call takes the broadcast path (see Conv2DKernel.Broadcast.cs), and its packed weights and padded scale and shift.</summary>
+        public bool Broadcast;
+        public float* Packed;
+        public readonly float[] BlockScale = new float[ChannelBlocks * 16];
+        public readonly float[] BlockShift = new float[ChannelBlocks * 16];
+
         /// <summary>Whether the Winograd path adds its result onto y instead of storing it (<see cref="WinogradAccumulate"/>).</summary>
         public bool Accumulate;
 
@@ -312,6 +327,12 @@ public static unsafe partial class Conv2DKernel<TShape>
 
         public void Execute(int part, int parts)
         {
+            if (Broadcast)
+            {
+                BroadcastPart(this, part, parts);
+                return;
+            }
+
             if (Winograd && SplitTiles)
             {
                 WinogradTileRows(this, part, parts);

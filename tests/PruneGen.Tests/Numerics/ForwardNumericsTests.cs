@@ -18,7 +18,7 @@ public class ForwardNumericsTests(ITestOutputHelper output)
         nameof(NumDenseChain), nameof(NumDenseWide), nameof(NumFlatJoins), nameof(NumConvOdd), nameof(NumConvSingleChannel),
         nameof(NumGroupedConv), nameof(NumDepthwise), nameof(NumResidualConcat), nameof(NumPaddedPools), nameof(NumWideConv),
         nameof(NumExactTiles), nameof(NumWinograd), nameof(NumStridedRows), nameof(NumImplicitResidual),
-        nameof(NumWidePool),
+        nameof(NumWidePool), nameof(NumBroadcast), nameof(NumBroadcastRows),
     ];
 
     private static readonly string[] ReferenceNetworks = [nameof(Mlp), nameof(LeNet5), nameof(VggNet), nameof(TinyResNet)];
@@ -61,6 +61,8 @@ public class ForwardNumericsTests(ITestOutputHelper output)
         nameof(NumStridedRows) => new NumStridedRows(),
         nameof(NumImplicitResidual) => new NumImplicitResidual(),
         nameof(NumWidePool) => new NumWidePool(),
+        nameof(NumBroadcast) => new NumBroadcast(),
+        nameof(NumBroadcastRows) => new NumBroadcastRows(),
         nameof(Mlp) => new Mlp(),
         nameof(LeNet5) => new LeNet5(),
         nameof(VggNet) => new VggNet(),

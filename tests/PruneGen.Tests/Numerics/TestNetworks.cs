@@ -138,9 +138,10 @@ public partial class NumExactTiles;
 [Dense("fc", 13)]
 public partial class NumWinograd;
 
-// One sample of a large strided layer, split across the threads by output rows: 16×30×30 → proj = conv 48@1 stride 2
-// (48×15×15) → down = conv 48@3 stride 2 pad 1 of the input (48×15×15, 1.56 M multiply-adds: rows 0–6 and 7–14, 105
-// and 120 columns) → BN, + proj (fused residual) → ReLU → GAP 48 → dense 7.
+// One sample of a large strided layer, split across the threads: 16×30×30 → proj = conv 48@1 stride 2 (48×15×15) → down =
+// conv 48@3 stride 2 pad 1 of the input (48×15×15, 1.56 M multiply-adds) → BN, + proj (fused residual) → ReLU → GAP 48 →
+// dense 7. On the broadcast path (AVX-512) by blocks of 16 output channels (1 and 2 of 3; runs of 8 positions, the
+// second starting at column 7), else by output rows (rows 0–6 and 7–14, 105 and 120 columns).
 [Network(16, 30, 30)]
 [Conv2D("proj", 48, 1, Stride = 2)]
 [Conv2D("down", 48, 3, Stride = 2, Padding = 1, Input = "input"), BatchNorm("bn")]
@@ -169,3 +170,30 @@ public partial class NumImplicitResidual;
 [Flatten]
 [Dense("fc", 5)]
 public partial class NumWidePool;
+
+// The broadcast path (strided ungrouped layers, on AVX-512): 1×56×56 → stem = conv 20@3 stride 2 pad 1 (20×28×28: 9
+// taps; runs of 14, two per row; blocks of 16 and 4 channels) → BN → ReLU → s2 = conv 48@3 stride 2 pad 1 (48×14×14: one
+// row per run; 1.7 M multiply-adds, so one sample on two threads splits by blocks, 1 and 2 of 3, and the pass keeps the
+// workers spinning, which splits the stem too) → BN, + proj = conv 48@1 stride 2 of the stem's ReLU (fused residual) →
+// ReLU → s3 = conv 17@3 stride 2 pad 1 (17×7×7: two rows per run, the last run moved up to rows 5–6) → ReLU → s4 = conv
+// 9@3 stride 2 pad 1 (9×4×4: three rows per run, the second over rows 1–3) → GAP 9 → dense 5.
+[Network(1, 56, 56)]
+[Conv2D("stem", 20, 3, Stride = 2, Padding = 1), BatchNorm("bn0"), ReLU(Name = "r0")]
+[Conv2D("s2", 48, 3, Stride = 2, Padding = 1), BatchNorm("bn1")]
+[Conv2D("proj", 48, 1, Stride = 2, Input = "r0")]
+[Add("sum", "bn1", "proj"), ReLU(Name = "r1")]
+[Conv2D("s3", 17, 3, Stride = 2, Padding = 1), ReLU]
+[Conv2D("s4", 9, 3, Stride = 2, Padding = 1)]
+[GlobalAvgPool]
+[Dense("fc", 5)]
+public partial class NumBroadcast;
+
+// The broadcast path on rows that do not split evenly: 3×101×128 → c1 = conv 12@3 stride 2 pad 1 (12×51×64, 1.06 M
+// multiply-adds: runs of 13 at columns 0, 13, 26, 39 and 51; one block of channels, so one sample on two threads splits
+// by rows, 0–25 and 26–50) → BN → ReLU → c2 = conv 5@3 stride 2 unpadded (5×25×31) → GAP 5 → dense 3.
+[Network(3, 101, 128)]
+[Conv2D("c1", 12, 3, Stride = 2, Padding = 1), BatchNorm("bn1"), ReLU]
+[Conv2D("c2", 5, 3, Stride = 2)]
+[GlobalAvgPool]
+[Dense("fc", 3)]
+public partial class NumBroadcastRows;
