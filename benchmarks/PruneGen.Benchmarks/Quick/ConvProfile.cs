@@ -10,7 +10,7 @@ namespace PruneGen.Benchmarks.Quick;
 
 /// <summary>
 /// <c>convs</c>: single convolutions of the reference networks — their 3×3 layers, the first layers on the grey image,
-/// the tiny ResNet's stride-2 layers, and VggNet's pruned to a quarter of its MACs — timed on their own at the process's
+/// the tiny ResNet's stride-2 layers, and VggNet's and the tiny ResNet's pruned to a quarter of their MACs — timed on their own at the process's
 /// thread count (set PRUNEGEN_THREADS=1 for one thread): the forward kernel at batch 1 and 64, the backward kernel
 /// (weight, bias and input gradients) at batch 64, and the kernel's matrix product alone on ready-made columns, so the
 /// cost around the product (unfolding, the store) shows as the difference. PRUNEGEN_CONVS=text times only the layers whose name
@@ -43,6 +43,14 @@ public static class ConvProfile
         Row<StridedConv<N32, N64, N14, N3>>(table, "ResNet 32→64 @14² stride 2", rounds, forwardOnly);
         Row<StridedConv<N32, N64, N14, N1>>(table, "ResNet 1×1 32→64 @14² stride 2", rounds, forwardOnly);
         Row<SameConv<N1, N6, N28, N5>>(table, "LeNet conv1 1→6 5×5 @28²", rounds, forwardOnly);
+        Row<Conv3x3<N1, N8, N28>>(table, "ResNet L1 4× stem 1→8 @28²", rounds, forwardOnly);
+        Row<Conv3x3<N8, N8, N28>>(table, "ResNet L1 4× 8→8 @28²", rounds, forwardOnly);
+        Row<StridedConv<N8, N16, N28, N3>>(table, "ResNet L1 4× 8→16 @28² stride 2", rounds, forwardOnly);
+        Row<StridedConv<N8, N16, N28, N1>>(table, "ResNet L1 4× 1×1 8→16 @28² stride 2", rounds, forwardOnly);
+        Row<Conv3x3<N16, N16, N14>>(table, "ResNet L1 4× 16→16 @14²", rounds, forwardOnly);
+        Row<StridedConv<N16, N31, N14, N3>>(table, "ResNet L1 4× 16→31 @14² stride 2", rounds, forwardOnly);
+        Row<StridedConv<N16, N31, N14, N1>>(table, "ResNet L1 4× 1×1 16→31 @14² stride 2", rounds, forwardOnly);
+        Row<Conv3x3<N31, N31, N7>>(table, "ResNet L1 4× 31→31 @7²", rounds, forwardOnly);
         Row<Conv3x3<N16, N16, N28>>(table, "VGG L1 4× conv2 16→16 @28²", rounds, forwardOnly);
         Row<Conv3x3<N32, N32, N14>>(table, "VGG L1 4× conv4 32→32 @14²", rounds, forwardOnly);
         Row<Conv3x3<N63, N63, N7>>(table, "VGG L1 4× conv6 63→63 @7²", rounds, forwardOnly);

@@ -34,6 +34,11 @@ internal readonly struct N7 : IConstant
     public static int Value => 7;
 }
 
+internal readonly struct N8 : IConstant
+{
+    public static int Value => 8;
+}
+
 internal readonly struct N14 : IConstant
 {
     public static int Value => 14;
@@ -47,6 +52,11 @@ internal readonly struct N16 : IConstant
 internal readonly struct N28 : IConstant
 {
     public static int Value => 28;
+}
+
+internal readonly struct N31 : IConstant
+{
+    public static int Value => 31;
 }
 
 internal readonly struct N32 : IConstant
