@@ -93,7 +93,10 @@ public static class ConvProfile
         var cols = Fill(patch * columns);
         var product = new float[TShape.OutChannels * columns];
 
-        Stats Time(Action action) => Stats.Of(Sampling.Repeat(action, rounds, warmSeconds: 0.3));
+        // At least 60 calls before timing, as for training steps: a kernel called once per call (the backward's
+        // products) is recompiled with full optimization only after 30 calls, and `perf` showed unoptimized code in
+        // the backward column's timed blocks with 0.3 s of warm-up alone.
+        Stats Time(Action action) => Stats.Of(Sampling.Repeat(action, rounds, warmSeconds: 0.3, warmCalls: 60));
         string Cell(Stats micros, double flops) => $"{micros.Median.ToString("F1", CultureInfo.InvariantCulture)} [[{micros.Min.ToString("F1", CultureInfo.InvariantCulture)}]] ({(flops / micros.Median / 1e3).ToString("F0", CultureInfo.InvariantCulture)})";
         var flop = 2.0 * TShape.OutChannels * spatial * patch;
 
