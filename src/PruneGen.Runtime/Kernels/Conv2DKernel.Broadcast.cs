@@ -141,7 +141,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                     for (var j = 0; j < RunColumns; j++)
                     {
                         var column = Math.Min(j * RunWidth, ow - RunWidth);
-                        Run(bordered + (row * s * bw) + (column * s), weights, taps, stage + (((row * ow) + column) * 16), scale, shift, relu);
+                        Run<ForwardRun>(bordered + (row * s * bw) + (column * s), weights, taps, PatchLength, stage + (((row * ow) + column) * 16), scale, shift, relu, skip: -1);
                     }
                 }
 
@@ -162,151 +162,155 @@ public static unsafe partial class Conv2DKernel<TShape>
     }
 
     /// <summary>
-    /// One run: <see cref="RunPositions"/> output positions of 16 channels, <c>acc[p] += x[origin + At(p) + tap] · w[tap]</c>
-    /// over every tap, then <c>acc·scale + shift</c> (and ReLU) into the stage, 16 floats per position. The positions'
-    /// offsets are constants of the shape, and the unused accumulators of a shorter run are dropped when it is compiled.
+    /// One run: <see cref="RunPositions"/> positions of 16 channels, <c>acc[p] = Σ_t x[origin + taps[t] + Source(p)] ·
+    /// w[t]</c> over <paramref name="count"/> taps, then stored at <c>target + Target(p)</c>: the forward's
+    /// <c>acc·scale + shift</c> (and ReLU) into its stage when <paramref name="skip"/> is negative, else added to what is
+    /// there for every position from <paramref name="skip"/> on (the input gradient's scatter, where the positions before
+    /// it belong to the previous run). The positions' offsets are constants of the shape, and the unused accumulators of
+    /// a shorter run are dropped when it is compiled.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Run(float* origin, float* weights, int* taps, float* stage, Vector512<float> scale, Vector512<float> shift, bool relu)
+    private static void Run<TRun>(float* origin, float* weights, int* taps, int count, float* target, Vector512<float> scale, Vector512<float> shift, bool relu, int skip)
+        where TRun : IRunOffsets
     {
         int p = RunPositions;
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default;
         Vector512<float> a7 = default, a8 = default, a9 = default, a10 = default, a11 = default, a12 = default, a13 = default;
-        for (var t = 0; t < PatchLength; t++)
+        for (var t = 0; t < count; t++)
         {
             var x = origin + taps[t];
             var w = Vector512.Load(weights + (16 * t));
-            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(0)]), w, a0);
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(0)]), w, a0);
             if (p > 1)
             {
-                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(1)]), w, a1);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(1)]), w, a1);
             }
 
             if (p > 2)
             {
-                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(2)]), w, a2);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(2)]), w, a2);
             }
 
             if (p > 3)
             {
-                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(3)]), w, a3);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(3)]), w, a3);
             }
 
             if (p > 4)
             {
-                a4 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(4)]), w, a4);
+                a4 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(4)]), w, a4);
             }
 
             if (p > 5)
             {
-                a5 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(5)]), w, a5);
+                a5 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(5)]), w, a5);
             }
 
             if (p > 6)
             {
-                a6 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(6)]), w, a6);
+                a6 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(6)]), w, a6);
             }
 
             if (p > 7)
             {
-                a7 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(7)]), w, a7);
+                a7 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(7)]), w, a7);
             }
 
             if (p > 8)
             {
-                a8 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(8)]), w, a8);
+                a8 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(8)]), w, a8);
             }
 
             if (p > 9)
             {
-                a9 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(9)]), w, a9);
+                a9 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(9)]), w, a9);
             }
 
             if (p > 10)
             {
-                a10 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(10)]), w, a10);
+                a10 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(10)]), w, a10);
             }
 
             if (p > 11)
             {
-                a11 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(11)]), w, a11);
+                a11 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(11)]), w, a11);
             }
 
             if (p > 12)
             {
-                a12 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(12)]), w, a12);
+                a12 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(12)]), w, a12);
             }
 
             if (p > 13)
             {
-                a13 = Vector512.FusedMultiplyAdd(Vector512.Create(x[At(13)]), w, a13);
+                a13 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(13)]), w, a13);
             }
         }
 
-        Put(a0, stage, 0, scale, shift, relu);
+        Put<TRun>(a0, target, 0, scale, shift, relu, skip);
         if (p > 1)
         {
-            Put(a1, stage, 1, scale, shift, relu);
+            Put<TRun>(a1, target, 1, scale, shift, relu, skip);
         }
 
         if (p > 2)
         {
-            Put(a2, stage, 2, scale, shift, relu);
+            Put<TRun>(a2, target, 2, scale, shift, relu, skip);
         }
 
         if (p > 3)
         {
-            Put(a3, stage, 3, scale, shift, relu);
+            Put<TRun>(a3, target, 3, scale, shift, relu, skip);
         }
 
         if (p > 4)
         {
-            Put(a4, stage, 4, scale, shift, relu);
+            Put<TRun>(a4, target, 4, scale, shift, relu, skip);
         }
 
         if (p > 5)
         {
-            Put(a5, stage, 5, scale, shift, relu);
+            Put<TRun>(a5, target, 5, scale, shift, relu, skip);
         }
 
         if (p > 6)
         {
-            Put(a6, stage, 6, scale, shift, relu);
+            Put<TRun>(a6, target, 6, scale, shift, relu, skip);
         }
 
         if (p > 7)
         {
-            Put(a7, stage, 7, scale, shift, relu);
+            Put<TRun>(a7, target, 7, scale, shift, relu, skip);
         }
 
         if (p > 8)
         {
-            Put(a8, stage, 8, scale, shift, relu);
+            Put<TRun>(a8, target, 8, scale, shift, relu, skip);
         }
 
         if (p > 9)
         {
-            Put(a9, stage, 9, scale, shift, relu);
+            Put<TRun>(a9, target, 9, scale, shift, relu, skip);
         }
 
         if (p > 10)
         {
-            Put(a10, stage, 10, scale, shift, relu);
+            Put<TRun>(a10, target, 10, scale, shift, relu, skip);
         }
 
         if (p > 11)
         {
-            Put(a11, stage, 11, scale, shift, relu);
+            Put<TRun>(a11, target, 11, scale, shift, relu, skip);
         }
 
         if (p > 12)
         {
-            Put(a12, stage, 12, scale, shift, relu);
+            Put<TRun>(a12, target, 12, scale, shift, relu, skip);
         }
 
         if (p > 13)
         {
-            Put(a13, stage, 13, scale, shift, relu);
+            Put<TRun>(a13, target, 13, scale, shift, relu, skip);
         }
     }
 
@@ -314,16 +318,58 @@ public static unsafe partial class Conv2DKernel<TShape>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int At(int p) => ((p / RunWidth) * TShape.Stride * BorderedWidth) + ((p % RunWidth) * TShape.Stride);
 
-    /// <summary>Position <paramref name="p"/> of a run into the stage (16 floats per output position, in output order).</summary>
+    /// <summary>Position <paramref name="p"/> of a run into its target (see <see cref="Run{TRun}"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(Vector512<float> acc, float* stage, int p, Vector512<float> scale, Vector512<float> shift, bool relu)
+    private static void Put<TRun>(Vector512<float> acc, float* target, int p, Vector512<float> scale, Vector512<float> shift, bool relu, int skip)
+        where TRun : IRunOffsets
     {
+        var at = target + TRun.Target(p);
+        if (skip >= 0)
+        {
+            if (p >= skip)
+            {
+                (Vector512.Load(at) + acc).Store(at);
+            }
+
+            return;
+        }
+
         var value = Vector512.FusedMultiplyAdd(acc, scale, shift);
         if (relu)
         {
             value = Vector512.Max(value, Vector512<float>.Zero);
         }
 
-        value.Store(stage + ((((p / RunWidth) * TShape.OutWidth) + (p % RunWidth)) * 16));
+        value.Store(at);
+    }
+
+    /// <summary>Where position p of a run reads its input and puts its result, from the run's first position.</summary>
+    private interface IRunOffsets
+    {
+        /// <summary>Offset of position <paramref name="p"/> in what the taps read.</summary>
+        static abstract int Source(int p);
+
+        /// <summary>Offset of position <paramref name="p"/>'s 16 floats in the target.</summary>
+        static abstract int Target(int p);
+    }
+
+    /// <summary>The forward run: reads the bordered input at the stride, writes the stage (16 floats per output position).</summary>
+    private readonly struct ForwardRun : IRunOffsets
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Source(int p) => At(p);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Target(int p) => (((p / RunWidth) * TShape.OutWidth) + (p % RunWidth)) * 16;
+    }
+
+    /// <summary>The input gradient's run: reads the output gradient's positions, adds into the bordered gradient at the stride.</summary>
+    private readonly struct GradientRun : IRunOffsets
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Source(int p) => ((p / RunWidth) * TShape.OutWidth) + (p % RunWidth);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Target(int p) => At(p) * 16;
     }
 }

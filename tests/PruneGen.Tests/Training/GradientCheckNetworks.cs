@@ -53,3 +53,18 @@ public partial class GradWinogradNet;
 [Flatten]
 [Dense("logits", 4)]
 public partial class GradPoolNet;
+
+/// <summary>
+/// Strided layers whose input gradient takes the broadcast path (on AVX-512): 20 input channels (a block of 16 and one of
+/// 4), rows of 15 outputs (runs of 8 at columns 0 and 7: the second skips the column the first added), a 1×1 stride-2
+/// projection beside a 3×3, then a 3×3 stride 2 onto 2×7 (one run of both rows).
+/// </summary>
+[Network(3, 9, 30)]
+[Conv2D("c0", 20, 1), Tanh(Name = "t0")]
+[Conv2D("c1", 6, 3, Stride = 2, Padding = 1), Tanh(Name = "t1")]
+[Conv2D("p", 3, 1, Stride = 2, Input = "t0")]
+[Concat("cat", "t1", "p")]
+[Conv2D("c2", 5, 3, Stride = 2)]
+[Flatten]
+[Dense("logits", 4)]
+public partial class GradStridedNet;

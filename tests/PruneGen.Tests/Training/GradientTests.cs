@@ -12,6 +12,7 @@ public class GradientTests
         { nameof(GradDenseNet), 1 }, { nameof(GradDenseNet), 5 },
         { nameof(GradWinogradNet), 1 }, { nameof(GradWinogradNet), 3 },
         { nameof(GradPoolNet), 1 }, { nameof(GradPoolNet), 2 },
+        { nameof(GradStridedNet), 1 }, { nameof(GradStridedNet), 3 },
     };
 
     private static ITrainableNetwork Create(string name) => name switch
@@ -21,6 +22,7 @@ public class GradientTests
         nameof(GradDenseNet) => new GradDenseNet(),
         nameof(GradWinogradNet) => new GradWinogradNet(),
         nameof(GradPoolNet) => new GradPoolNet(),
+        nameof(GradStridedNet) => new GradStridedNet(),
         nameof(Mlp) => new Mlp(),
         nameof(LeNet5) => new LeNet5(),
         nameof(VggNet) => new VggNet(),

@@ -117,6 +117,11 @@ public static unsafe partial class Conv2DKernel<TShape>
                 Flip(pw, work.Flipped);
             }
 
+            if (BroadcastInputGradient && !dx.IsEmpty)
+            {
+                BroadcastGradientPrepare(work, pw, parts);
+            }
+
             // The input gradient by Winograd after the pass below (which then does the bias gradient and whatever else is
             // not by Winograd), as its own split of the samples.
             var winograd = WinogradInputGradient && !dx.IsEmpty && (batch > 1 || Conv2DKernel<GradientConv<TShape>>.WinogradSingleSample);
@@ -181,6 +186,10 @@ public static unsafe partial class Conv2DKernel<TShape>
         /// <summary>The weights flipped and transposed for the implicit input gradient: per group, [GroupIn × GroupOut·K·K].</summary>
         public readonly float[] Flipped = ImplicitInputGradient ? new float[TShape.OutChannels * PatchLength] : [];
         public float* FlippedData;
+
+        /// <summary>The broadcast input gradient's packed weights and each part's stage (see Conv2DBackward.Broadcast.cs).</summary>
+        public float* PackedGradient;
+        public readonly nint[] Stages = new nint[WorkerPool.Workers];
         public float* X;
         public float* W;
         public float* Dy;
@@ -255,6 +264,10 @@ public static unsafe partial class Conv2DKernel<TShape>
                     if (Direct)
                     {
                         Gemm.MultiplyTN(GroupIn, OutSpatial, GroupOut, w, PatchLength, dOut, OutSpatial, dInput, InSpatial, accumulate: true);
+                    }
+                    else if (BroadcastInputGradient)
+                    {
+                        BroadcastGradient(PackedGradient, dOut, dInput, (float*)Stages[part]);
                     }
                     else if (ImplicitInputGradient)
                     {
@@ -334,8 +347,9 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>
     /// The adjoint of <c>Im2Col</c>: adds each column entry back onto the input position it was copied from. The entries
     /// are added into the zero-bordered gradient <paramref name="bordered"/> first (no edge tests), whose interior is
-    /// then added onto <paramref name="dInput"/>. Only strided layers (and stride-1 ones padded by K or more) come here;
-    /// the others take <see cref="InputGradient"/>.
+    /// then added onto <paramref name="dInput"/>. Only strided layers off the broadcast path (grouped, or without
+    /// AVX-512) and stride-1 ones padded by K or more come here; the others take <see cref="InputGradient"/> or
+    /// <see cref="BroadcastGradient"/>.
     /// </summary>
     private static void Col2ImAdd(float* cols, float* dInput, float* bordered)
     {
