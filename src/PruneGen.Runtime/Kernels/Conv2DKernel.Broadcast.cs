@@ -16,7 +16,7 @@ namespace PruneGen.Kernels;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Each sample is bordered first (no edge tests), as on the other paths. A run covers whole output rows where a row has
+/// Each sample of a padded layer is bordered first (no edge tests), as on the other paths. A run covers whole output rows where a row has
 /// at most 14 positions (two rows of 7, one of 14) and an equal share of a wider row otherwise (two runs of 14 at 28); a
 /// last run that would pass the plane's edge starts earlier instead and computes some positions twice, so every read
 /// lies inside the bordered planes. Results go, with the fused scale and shift (and ReLU without a residual) applied, to
@@ -75,14 +75,36 @@ public static unsafe partial class Conv2DKernel<TShape>
         work.Shift.CopyTo(work.BlockShift, 0);
         for (var p = 0; p < parts; p++)
         {
-            work.WinogradSpaces[p] = (nint)WinogradWorkspace.Rent(p, 16 * OutSpatial);
+            work.PartSpaces[p] = (nint)WinogradWorkspace.Rent(p, 16 * OutSpatial);
         }
 
-        if (split)
+        if (split && TShape.Padding > 0)
         {
             var bordered = work.Scratch + ProductRegion;
             Border(work.X, bordered, bordered + PaddedInputLength);
         }
+    }
+
+    /// <summary>
+    /// Where sample <paramref name="n"/>'s runs read: an unpadded layer's input as it is (every tap of every output lies
+    /// inside it, and the bordered layout is the input's), else its copy in <paramref name="bordered"/>, made here when
+    /// <paramref name="copy"/> is set. Copying the whole input cost a 1×1 stride-2 layer, which reads a quarter of it,
+    /// about as much as its products.
+    /// </summary>
+    private static float* BroadcastInput(ForwardWork work, int n, float* bordered, bool copy)
+    {
+        var input = work.X + (n * TShape.InChannels * InSpatial);
+        if (TShape.Padding == 0)
+        {
+            return input;
+        }
+
+        if (copy)
+        {
+            Border(input, bordered, bordered + PaddedInputLength);
+        }
+
+        return bordered;
     }
 
     /// <summary>
@@ -91,10 +113,10 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// </summary>
     private static void BroadcastPart(ForwardWork work, int part, int parts)
     {
-        var stage = (float*)work.WinogradSpaces[part];
+        var stage = (float*)work.PartSpaces[part];
         if (work.SplitRows)
         {
-            var bordered = work.Scratch + ProductRegion;
+            var bordered = BroadcastInput(work, 0, work.Scratch + ProductRegion, copy: false);
             if (ChannelBlocks >= parts)
             {
                 BroadcastSample(work, 0, bordered, stage, ChannelBlocks * part / parts, ChannelBlocks * (part + 1) / parts, 0, RunRowGroups);
@@ -110,8 +132,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         var own = work.Scratch + (part * work.ScratchStride) + ProductRegion;
         for (var n = work.Batch * part / parts; n < work.Batch * (part + 1) / parts; n++)
         {
-            Border(work.X + (n * TShape.InChannels * InSpatial), own, own + PaddedInputLength);
-            BroadcastSample(work, n, own, stage, 0, ChannelBlocks, 0, RunRowGroups);
+            BroadcastSample(work, n, BroadcastInput(work, n, own, copy: true), stage, 0, ChannelBlocks, 0, RunRowGroups);
         }
     }
 

@@ -483,7 +483,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>Part <paramref name="part"/>'s Winograd workspace, in order: transformed inputs, products, bordered input, staged plane.</summary>
     private static void WinogradSpace(ForwardWork work, int part, out float* v, out float* m, out float* bordered, out float* stage)
     {
-        v = (float*)work.WinogradSpaces[part];
+        v = (float*)work.PartSpaces[part];
         m = v + TransformedLength;
         bordered = m + ProductLength;
         stage = bordered + WinogradBorderedLength;
@@ -517,7 +517,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         // The calling thread's buffers, shared by every layer it runs (so they stay in cache from layer to layer).
         for (var p = 0; p < WorkerPool.Workers; p++)
         {
-            work.WinogradSpaces[p] = (nint)WinogradWorkspace.Rent(p, WinogradPartLength);
+            work.PartSpaces[p] = (nint)WinogradWorkspace.Rent(p, WinogradPartLength);
         }
 
         work.U = (t_filters ??= new WinogradFilters()).For(work.W);
@@ -648,7 +648,7 @@ public static unsafe partial class Conv2DKernel<TShape>
 }
 
 /// <summary>
-/// The Winograd buffers of the calling thread, one per kernel part, each grown to the
+/// The Winograd buffers of the calling thread (also the broadcast path's stages), one per kernel part, each grown to the
 /// largest layer that asked for it, so a network's layers share them (allocation happens only while they grow: warm-up).
 /// Per calling thread, because two threads may run forward passes at once; the parts of one call run on worker threads
 /// but use the buffers their caller rented.

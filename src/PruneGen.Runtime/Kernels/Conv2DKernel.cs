@@ -321,9 +321,12 @@ public static unsafe partial class Conv2DKernel<TShape>
         /// <summary>Whether the Winograd path adds its result onto y instead of storing it (<see cref="WinogradAccumulate"/>).</summary>
         public bool Accumulate;
 
-        /// <summary>The filters after the Winograd transform, and each part's Winograd workspace (the caller's, see <see cref="WinogradWorkspace"/>).</summary>
+        /// <summary>
+        /// The filters after the Winograd transform, and each part's buffers rented from <see cref="WinogradWorkspace"/>
+        /// by the calling thread (the Winograd path's workspace, or the broadcast path's stage).
+        /// </summary>
         public float* U;
-        public readonly nint[] WinogradSpaces = new nint[WorkerPool.Workers];
+        public readonly nint[] PartSpaces = new nint[WorkerPool.Workers];
 
         public void Execute(int part, int parts)
         {
