@@ -30,30 +30,30 @@ public static class ConvProfile
             table.AddColumn(new TableColumn(h).RightAligned());
         }
 
-        Row<Conv3x3<N1, N32, N28>>(table, "VGG conv1 1→32 @28²", rounds, forwardOnly);
-        Row<Conv3x3<N32, N32, N28>>(table, "VGG conv2 32→32 @28²", rounds, forwardOnly);
-        Row<Conv3x3<N64, N64, N14>>(table, "VGG conv4 64→64 @14²", rounds, forwardOnly);
-        Row<Conv3x3<N128, N128, N7>>(table, "VGG conv6 128→128 @7²", rounds, forwardOnly);
-        Row<Conv3x3<N16, N16, N28>>(table, "ResNet 16→16 @28²", rounds, forwardOnly);
-        Row<Conv3x3<N32, N32, N14>>(table, "ResNet 32→32 @14²", rounds, forwardOnly);
-        Row<Conv3x3<N64, N64, N7>>(table, "ResNet 64→64 @7²", rounds, forwardOnly);
-        Row<Conv3x3<N1, N16, N28>>(table, "ResNet stem 1→16 @28²", rounds, forwardOnly);
+        Row<SameConv<N1, N32, N28, N3>>(table, "VGG conv1 1→32 @28²", rounds, forwardOnly);
+        Row<SameConv<N32, N32, N28, N3>>(table, "VGG conv2 32→32 @28²", rounds, forwardOnly);
+        Row<SameConv<N64, N64, N14, N3>>(table, "VGG conv4 64→64 @14²", rounds, forwardOnly);
+        Row<SameConv<N128, N128, N7, N3>>(table, "VGG conv6 128→128 @7²", rounds, forwardOnly);
+        Row<SameConv<N16, N16, N28, N3>>(table, "ResNet 16→16 @28²", rounds, forwardOnly);
+        Row<SameConv<N32, N32, N14, N3>>(table, "ResNet 32→32 @14²", rounds, forwardOnly);
+        Row<SameConv<N64, N64, N7, N3>>(table, "ResNet 64→64 @7²", rounds, forwardOnly);
+        Row<SameConv<N1, N16, N28, N3>>(table, "ResNet stem 1→16 @28²", rounds, forwardOnly);
         Row<StridedConv<N16, N32, N28, N3>>(table, "ResNet 16→32 @28² stride 2", rounds, forwardOnly);
         Row<StridedConv<N16, N32, N28, N1>>(table, "ResNet 1×1 16→32 @28² stride 2", rounds, forwardOnly);
         Row<StridedConv<N32, N64, N14, N3>>(table, "ResNet 32→64 @14² stride 2", rounds, forwardOnly);
         Row<StridedConv<N32, N64, N14, N1>>(table, "ResNet 1×1 32→64 @14² stride 2", rounds, forwardOnly);
         Row<SameConv<N1, N6, N28, N5>>(table, "LeNet conv1 1→6 5×5 @28²", rounds, forwardOnly);
-        Row<Conv3x3<N1, N8, N28>>(table, "ResNet L1 4× stem 1→8 @28²", rounds, forwardOnly);
-        Row<Conv3x3<N8, N8, N28>>(table, "ResNet L1 4× 8→8 @28²", rounds, forwardOnly);
+        Row<SameConv<N1, N8, N28, N3>>(table, "ResNet L1 4× stem 1→8 @28²", rounds, forwardOnly);
+        Row<SameConv<N8, N8, N28, N3>>(table, "ResNet L1 4× 8→8 @28²", rounds, forwardOnly);
         Row<StridedConv<N8, N16, N28, N3>>(table, "ResNet L1 4× 8→16 @28² stride 2", rounds, forwardOnly);
         Row<StridedConv<N8, N16, N28, N1>>(table, "ResNet L1 4× 1×1 8→16 @28² stride 2", rounds, forwardOnly);
-        Row<Conv3x3<N16, N16, N14>>(table, "ResNet L1 4× 16→16 @14²", rounds, forwardOnly);
+        Row<SameConv<N16, N16, N14, N3>>(table, "ResNet L1 4× 16→16 @14²", rounds, forwardOnly);
         Row<StridedConv<N16, N31, N14, N3>>(table, "ResNet L1 4× 16→31 @14² stride 2", rounds, forwardOnly);
         Row<StridedConv<N16, N31, N14, N1>>(table, "ResNet L1 4× 1×1 16→31 @14² stride 2", rounds, forwardOnly);
-        Row<Conv3x3<N31, N31, N7>>(table, "ResNet L1 4× 31→31 @7²", rounds, forwardOnly);
-        Row<Conv3x3<N16, N16, N28>>(table, "VGG L1 4× conv2 16→16 @28²", rounds, forwardOnly);
-        Row<Conv3x3<N32, N32, N14>>(table, "VGG L1 4× conv4 32→32 @14²", rounds, forwardOnly);
-        Row<Conv3x3<N63, N63, N7>>(table, "VGG L1 4× conv6 63→63 @7²", rounds, forwardOnly);
+        Row<SameConv<N31, N31, N7, N3>>(table, "ResNet L1 4× 31→31 @7²", rounds, forwardOnly);
+        Row<SameConv<N16, N16, N28, N3>>(table, "VGG L1 4× conv2 16→16 @28²", rounds, forwardOnly);
+        Row<SameConv<N32, N32, N14, N3>>(table, "VGG L1 4× conv4 32→32 @14²", rounds, forwardOnly);
+        Row<SameConv<N63, N63, N7, N3>>(table, "VGG L1 4× conv6 63→63 @7²", rounds, forwardOnly);
         AnsiConsole.Write(table);
         return 0;
     }

@@ -80,36 +80,6 @@ internal readonly struct N128 : IConstant
 }
 
 /// <summary>
-/// A stride-1 3×3 convolution padded by 1 (output as large as the input): <typeparamref name="TIn"/> →
-/// <typeparamref name="TOut"/> channels at <typeparamref name="TSize"/>², the shape of every 3×3 layer the profiles time.
-/// </summary>
-internal readonly struct Conv3x3<TIn, TOut, TSize> : IConv2DShape
-    where TIn : IConstant
-    where TOut : IConstant
-    where TSize : IConstant
-{
-    public static int InChannels => TIn.Value;
-
-    public static int InHeight => TSize.Value;
-
-    public static int InWidth => TSize.Value;
-
-    public static int OutChannels => TOut.Value;
-
-    public static int OutHeight => TSize.Value;
-
-    public static int OutWidth => TSize.Value;
-
-    public static int Kernel => 3;
-
-    public static int Stride => 1;
-
-    public static int Padding => 1;
-
-    public static int Groups => 1;
-}
-
-/// <summary>
 /// A stride-2 convolution padded by K/2 (output half the input's size): <typeparamref name="TIn"/> →
 /// <typeparamref name="TOut"/> channels from <typeparamref name="TSize"/>², kernel <typeparamref name="TKernel"/> (the
 /// tiny ResNet's downsampling 3×3 layers and 1×1 projections).
@@ -143,7 +113,8 @@ internal readonly struct StridedConv<TIn, TOut, TSize, TKernel> : IConv2DShape
 
 /// <summary>
 /// A stride-1 convolution padded to keep its size: <typeparamref name="TIn"/> → <typeparamref name="TOut"/> channels at
-/// <typeparamref name="TSize"/>², a <typeparamref name="TKernel"/>² kernel (LeNet-5's 5×5 first layer).
+/// <typeparamref name="TSize"/>², a <typeparamref name="TKernel"/>² kernel (every 3×3 layer the profiles time, and
+/// LeNet-5's 5×5 first layer).
 /// </summary>
 internal readonly struct SameConv<TIn, TOut, TSize, TKernel> : IConv2DShape
     where TIn : IConstant
