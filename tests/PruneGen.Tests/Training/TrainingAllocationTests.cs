@@ -72,18 +72,20 @@ public class TrainingAllocationTests
     public void FitAllocatesNothingPerBatchAfterWarmUp()
     {
         // The whole loop of Fit: batch copy with augmentation, forward, loss, accuracy, backward, schedule, update.
-        // Warm-up is the first epoch: a CI run under the parallel test load once saw 5 136 bytes in batch 4 of a
-        // one-epoch check (never in isolated runs), allocations of the runtime's tiering on this thread rather than of
-        // the loop, which the second epoch no longer makes. Each batch of the second epoch but its first (which follows
-        // the epoch's result) must allocate nothing.
-        const int Batches = 20;
+        // Warm-up is the first epoch. The runtime's tiering still allocates on this thread now and then after it, under
+        // the parallel test load of CI (5 136 bytes in batch 4 of a one-epoch check; 8 040 bytes in batch 5 of the second
+        // epoch on 2026-12-07, never in isolated runs), so, as the other allocation tests take the fewest bytes of three
+        // tries, each batch position is measured in three more epochs and the fewest bytes of the three must be zero:
+        // a one-time allocation lands in one epoch, the loop's own allocations in all three. The first batch of an epoch
+        // follows the epoch's result and is left out.
+        const int Batches = 20, Measured = 3;
         var train = TrainingTestSupport.Train(Batches * 32);
         var net = new TrainerTestNet();
         Initializer.HeUniform(net, 1);
-        var probe = new AllocationProbe(2 * Batches);
+        var probe = new AllocationProbe((1 + Measured) * Batches);
         var trainer = new Trainer(net, new Sgd(net.Parameters) { WeightDecay = 5e-4f }, LearningRateSchedule.Warmup(5, LearningRateSchedule.Cosine(0.05f)), new TrainingOptions
         {
-            Epochs = 2,
+            Epochs = 1 + Measured,
             BatchSize = 32,
             LabelSmoothing = 0.1f,
             Augmentation = Augmentation.Standard,
@@ -94,11 +96,17 @@ public class TrainingAllocationTests
 
         trainer.Fit(train);
 
-        Assert.Equal(2 * Batches, probe.Reports);
-        for (var batch = Batches + 1; batch < probe.Reports; batch++)
+        Assert.Equal((1 + Measured) * Batches, probe.Reports);
+        for (var batch = 1; batch < Batches; batch++)
         {
-            var allocated = probe.Bytes[batch] - probe.Bytes[batch - 1];
-            Assert.True(allocated == 0, $"Batch {batch - Batches + 1} of Fit's second epoch allocated {allocated} bytes.");
+            var fewest = long.MaxValue;
+            for (var epoch = 1; epoch <= Measured; epoch++)
+            {
+                var at = (epoch * Batches) + batch;
+                fewest = Math.Min(fewest, probe.Bytes[at] - probe.Bytes[at - 1]);
+            }
+
+            Assert.True(fewest == 0, $"Batch {batch + 1} of every epoch after the first allocated at least {fewest} bytes.");
         }
     }
 
