@@ -133,24 +133,24 @@ public static class LayerProfile
             rows.Add((name, Median(() => DenseKernel<TShape>.Forward(x, w, b, y, batch), rounds), 2.0 * TShape.In * TShape.Out * batch));
         }
 
-        Conv<SameConv<N1, N32, N28, N3>>("conv1 1→32 @28²");
+        Conv<Conv<N1, N32, N28, N3, N1>>("conv1 1→32 @28²");
         Bn<VggShapes.Bn32>("bn1");
         Relu("relu1", 32 * 784);
-        Conv<SameConv<N32, N32, N28, N3>>("conv2 32→32 @28²");
+        Conv<Conv<N32, N32, N28, N3, N1>>("conv2 32→32 @28²");
         Bn<VggShapes.Bn32>("bn2");
         Relu("relu2", 32 * 784);
         Pool<VggShapes.Pool1>("maxpool1");
-        Conv<SameConv<N32, N64, N14, N3>>("conv3 32→64 @14²");
+        Conv<Conv<N32, N64, N14, N3, N1>>("conv3 32→64 @14²");
         Bn<VggShapes.Bn64>("bn3");
         Relu("relu3", 64 * 196);
-        Conv<SameConv<N64, N64, N14, N3>>("conv4 64→64 @14²");
+        Conv<Conv<N64, N64, N14, N3, N1>>("conv4 64→64 @14²");
         Bn<VggShapes.Bn64>("bn4");
         Relu("relu4", 64 * 196);
         Pool<VggShapes.Pool2>("maxpool2");
-        Conv<SameConv<N64, N128, N7, N3>>("conv5 64→128 @7²");
+        Conv<Conv<N64, N128, N7, N3, N1>>("conv5 64→128 @7²");
         Bn<VggShapes.Bn128>("bn5");
         Relu("relu5", 128 * 49);
-        Conv<SameConv<N128, N128, N7, N3>>("conv6 128→128 @7²");
+        Conv<Conv<N128, N128, N7, N3, N1>>("conv6 128→128 @7²");
         Bn<VggShapes.Bn128>("bn6");
         Relu("relu6", 128 * 49);
         Pool<VggShapes.Pool3>("maxpool3");

@@ -14,6 +14,11 @@ internal readonly struct N1 : IConstant
     public static int Value => 1;
 }
 
+internal readonly struct N2 : IConstant
+{
+    public static int Value => 2;
+}
+
 internal readonly struct N3 : IConstant
 {
     public static int Value => 3;
@@ -80,15 +85,17 @@ internal readonly struct N128 : IConstant
 }
 
 /// <summary>
-/// A stride-2 convolution padded by K/2 (output half the input's size): <typeparamref name="TIn"/> →
-/// <typeparamref name="TOut"/> channels from <typeparamref name="TSize"/>², kernel <typeparamref name="TKernel"/> (the
-/// tiny ResNet's downsampling 3×3 layers and 1×1 projections).
+/// A convolution padded by K/2: <typeparamref name="TIn"/> → <typeparamref name="TOut"/> channels from
+/// <typeparamref name="TSize"/>², a <typeparamref name="TKernel"/>² kernel at stride <typeparamref name="TStride"/> — the
+/// same size at stride 1 (every 3×3 layer the profiles time, LeNet-5's 5×5 first layer), half at stride 2 (the tiny
+/// ResNet's downsampling 3×3 layers and 1×1 projections).
 /// </summary>
-internal readonly struct StridedConv<TIn, TOut, TSize, TKernel> : IConv2DShape
+internal readonly struct Conv<TIn, TOut, TSize, TKernel, TStride> : IConv2DShape
     where TIn : IConstant
     where TOut : IConstant
     where TSize : IConstant
     where TKernel : IConstant
+    where TStride : IConstant
 {
     public static int InChannels => TIn.Value;
 
@@ -98,45 +105,13 @@ internal readonly struct StridedConv<TIn, TOut, TSize, TKernel> : IConv2DShape
 
     public static int OutChannels => TOut.Value;
 
-    public static int OutHeight => ((TSize.Value + (2 * Padding) - TKernel.Value) / 2) + 1;
+    public static int OutHeight => ((TSize.Value + (2 * Padding) - TKernel.Value) / TStride.Value) + 1;
 
     public static int OutWidth => OutHeight;
 
     public static int Kernel => TKernel.Value;
 
-    public static int Stride => 2;
-
-    public static int Padding => TKernel.Value / 2;
-
-    public static int Groups => 1;
-}
-
-/// <summary>
-/// A stride-1 convolution padded to keep its size: <typeparamref name="TIn"/> → <typeparamref name="TOut"/> channels at
-/// <typeparamref name="TSize"/>², a <typeparamref name="TKernel"/>² kernel (every 3×3 layer the profiles time, and
-/// LeNet-5's 5×5 first layer).
-/// </summary>
-internal readonly struct SameConv<TIn, TOut, TSize, TKernel> : IConv2DShape
-    where TIn : IConstant
-    where TOut : IConstant
-    where TSize : IConstant
-    where TKernel : IConstant
-{
-    public static int InChannels => TIn.Value;
-
-    public static int InHeight => TSize.Value;
-
-    public static int InWidth => TSize.Value;
-
-    public static int OutChannels => TOut.Value;
-
-    public static int OutHeight => TSize.Value;
-
-    public static int OutWidth => TSize.Value;
-
-    public static int Kernel => TKernel.Value;
-
-    public static int Stride => 1;
+    public static int Stride => TStride.Value;
 
     public static int Padding => TKernel.Value / 2;
 
