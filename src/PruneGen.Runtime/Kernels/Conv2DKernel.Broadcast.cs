@@ -194,7 +194,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     private static void Run<TRun>(float* origin, float* weights, int* taps, int count, float* target, Vector512<float> scale, Vector512<float> shift, bool relu, int skip)
         where TRun : IRunOffsets
     {
-        int p = RunPositions;
+        int p = TRun.Positions;
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default;
         Vector512<float> a7 = default, a8 = default, a9 = default, a10 = default, a11 = default, a12 = default, a13 = default;
         for (var t = 0; t < count; t++)
@@ -367,6 +367,9 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>Where position p of a run reads its input and puts its result, from the run's first position.</summary>
     private interface IRunOffsets
     {
+        /// <summary>Positions per run (at most 14).</summary>
+        static abstract int Positions { get; }
+
         /// <summary>Offset of position <paramref name="p"/> in what the taps read.</summary>
         static abstract int Source(int p);
 
@@ -377,6 +380,8 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>The forward run: reads the bordered input at the stride, writes the stage (16 floats per output position).</summary>
     private readonly struct ForwardRun : IRunOffsets
     {
+        public static int Positions => RunPositions;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Source(int p) => At(p);
 
@@ -387,6 +392,8 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>The input gradient's run: reads the output gradient's positions, adds into the bordered gradient at the stride.</summary>
     private readonly struct GradientRun : IRunOffsets
     {
+        public static int Positions => RunPositions;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Source(int p) => ((p / RunWidth) * TShape.OutWidth) + (p % RunWidth);
 

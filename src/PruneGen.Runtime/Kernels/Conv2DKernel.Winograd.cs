@@ -476,8 +476,18 @@ public static unsafe partial class Conv2DKernel<TShape>
         work.Winograd = true;
         work.Broadcast = false;
         work.Accumulate = true;
-        WinogradPrepare(work);
-        WorkerPool.Run(work, Math.Min(batch, WorkerPool.Workers));
+        var parts = Math.Min(batch, WorkerPool.Workers);
+        work.Winograd4 = Winograd4For(batch, parts);
+        if (work.Winograd4)
+        {
+            Winograd4Prepare(work, parts);
+        }
+        else
+        {
+            WinogradPrepare(work);
+        }
+
+        WorkerPool.Run(work, parts);
     }
 
     /// <summary>Part <paramref name="part"/>'s Winograd workspace, in order: transformed inputs, products, bordered input, staged plane.</summary>
@@ -520,7 +530,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.PartSpaces[p] = (nint)WinogradWorkspace.Rent(p, WinogradPartLength);
         }
 
-        work.U = (t_filters ??= new WinogradFilters()).For(work.W);
+        work.U = (t_filters ??= new WinogradFilters(16 * WeightPlane, &TransformWeights)).For(work.W);
     }
 
     [ThreadStatic]
@@ -534,11 +544,11 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// the layer at batch 1 and the part the threads cannot split. Training changes the weights every step, so there the
     /// comparison stops at the first weight and the filters are transformed as before.
     /// </summary>
-    private sealed class WinogradFilters
+    private sealed class WinogradFilters(int length, delegate*<float*, float*, void> transform)
     {
         // Both start zeroed, and zero weights transform to zero filters, so the pair is consistent before the first call.
         private readonly float[] _weights = new float[TShape.OutChannels * TShape.InChannels * 9];
-        private readonly float[] _filters = GC.AllocateArray<float>(16 * WeightPlane, pinned: true);
+        private readonly float[] _filters = GC.AllocateArray<float>(length, pinned: true);
 
         public float* For(float* weight)
         {
@@ -547,7 +557,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             if (!current.SequenceEqual(MemoryMarshal.Cast<float, int>(_weights.AsSpan())))
             {
                 current.CopyTo(MemoryMarshal.Cast<float, int>(_weights.AsSpan()));
-                TransformWeights(weight, filters);
+                transform(weight, filters);
             }
 
             return filters;

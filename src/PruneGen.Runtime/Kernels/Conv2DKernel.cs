@@ -181,7 +181,12 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.Winograd = winograd;
             work.Broadcast = broadcast;
             work.Accumulate = false;
-            if (winograd)
+            work.Winograd4 = winograd && !splitTiles && !winogradChannels && Winograd4For(batch, parts);
+            if (work.Winograd4)
+            {
+                Winograd4Prepare(work, parts);
+            }
+            else if (winograd)
             {
                 WinogradPrepare(work);
             }
@@ -312,6 +317,9 @@ public static unsafe partial class Conv2DKernel<TShape>
         public bool SplitRows;
         public bool Winograd;
 
+        /// <summary>Whether this Winograd call runs F(4×4, 3×3) over its samples (see Conv2DKernel.Winograd4.cs).</summary>
+        public bool Winograd4;
+
         /// <summary>Whether this call takes the broadcast path (see Conv2DKernel.Broadcast.cs), and its packed weights and padded scale and shift.</summary>
         public bool Broadcast;
         public float* Packed;
@@ -345,6 +353,12 @@ public static unsafe partial class Conv2DKernel<TShape>
             if (Winograd && SplitChannels)
             {
                 WinogradChannels(this, part, parts);
+                return;
+            }
+
+            if (Winograd4)
+            {
+                Winograd4Range(this, part, Batch * part / parts, Batch * (part + 1) / parts);
                 return;
             }
 

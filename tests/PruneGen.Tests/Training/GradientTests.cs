@@ -13,6 +13,7 @@ public class GradientTests
         { nameof(GradWinogradNet), 1 }, { nameof(GradWinogradNet), 3 },
         { nameof(GradPoolNet), 1 }, { nameof(GradPoolNet), 2 },
         { nameof(GradStridedNet), 1 }, { nameof(GradStridedNet), 3 },
+        { nameof(GradWinograd4Net), 1 }, { nameof(GradWinograd4Net), 3 },
     };
 
     private static ITrainableNetwork Create(string name) => name switch
@@ -23,6 +24,7 @@ public class GradientTests
         nameof(GradWinogradNet) => new GradWinogradNet(),
         nameof(GradPoolNet) => new GradPoolNet(),
         nameof(GradStridedNet) => new GradStridedNet(),
+        nameof(GradWinograd4Net) => new GradWinograd4Net(),
         nameof(Mlp) => new Mlp(),
         nameof(LeNet5) => new LeNet5(),
         nameof(VggNet) => new VggNet(),

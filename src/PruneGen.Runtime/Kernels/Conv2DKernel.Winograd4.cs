@@ -1,0 +1,400 @@
+using System;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace PruneGen.Kernels;
+
+/// <summary>
+/// Winograd F(4×4, 3×3) with the channels in the vector lanes, for the stride-1 3×3 layers run on several samples (or one
+/// sample of at least 14 tiles): each 4×4 block of outputs ("tile") comes from a 6×6 block of the bordered input, and
+/// the 36 positions e of a tile are 36 independent products <c>M[e] = V[e] · U[e]</c>, (tiles × Cin)·(Cin × Cout). That
+/// is 36·Cin·Cout multiply-adds per 16 outputs against 144 for F(2×2, 3×3) and 144 for the direct method (4× fewer than
+/// direct, 1.78× fewer than F(2×2)); at 14×14 and 7×7 outputs the tiles cover 16×16 and 8×8, so 1.36× and (against
+/// F(2×2)'s 4×4 tiles at 7×7, which cover 8×8 too) 1.78×. The transforms use the points 0, ±1, ±2 (Lavin and Gray's
+/// matrices), so the result differs from the direct sum by rounding (a few units in the sixth digit at these sizes).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Why channels in the lanes: F(2×2)'s path (<c>Conv2DKernel.Winograd.cs</c>) puts 16 tiles in a vector and gathers
+/// every other input column with permutes; a 6×6 tile at a step of 4 would need a permute per column and per input row.
+/// With 16 channels of one pixel in a vector, every load of a tile transform is one whole vector, any output size tiles
+/// without packing, and the products are the broadcast path's run (<see cref="Run{TRun}"/>): a run of up to 14 tiles ×
+/// 16 output channels in registers, one broadcast transformed input value times 16 transformed filters per input channel.
+/// </para>
+/// <para>
+/// Per sample: its input channels, 16 at a time, are transposed into a dense pixel-major copy (16 floats a pixel) and
+/// copied into a zero-bordered one, whose tiles are transformed into <c>V[e][tile][ci]</c>; after the products
+/// <c>M[e][block][tile][16]</c>, each output block's tiles are transformed back with the fused scale and shift (and
+/// ReLU without a residual) into a stage of 16 floats a pixel, which is transposed into the output planes (or, for the
+/// input gradient, into a plane copy added onto them); a residual is added over the block's planes after that. Samples go
+/// in chunks of at least 28 tiles (<see cref="Chunk4"/>) so the products keep their runs long at 7×7. The transformed
+/// filters <c>U[e][block][ci][16]</c> are kept per layer and thread like F(2×2)'s (<see cref="WinogradFilters"/>).
+/// </para>
+/// </remarks>
+public static unsafe partial class Conv2DKernel<TShape>
+{
+    /// <summary>Blocks of 16 input channels (the last one's lanes past the last channel are never read).</summary>
+    private static int InBlocks => (TShape.InChannels + 15) / 16;
+
+    /// <summary>Floats per tile of the transformed input: the input channels padded to whole blocks.</summary>
+    private static int TileStride4 => 16 * InBlocks;
+
+    private static int Tile4Rows => (TShape.OutHeight + 3) / 4;
+
+    private static int Tile4Columns => (TShape.OutWidth + 3) / 4;
+
+    private static int Tiles4 => Tile4Rows * Tile4Columns;
+
+    /// <summary>Samples per chunk: enough for at least 28 tiles (7 at 7×7, 2 at 14×14, 1 at 28×28).</summary>
+    private static int Chunk4 => Math.Max(1, (28 + Tiles4 - 1) / Tiles4);
+
+    /// <summary>Runs of the products over a whole chunk (at most 14 tiles each).</summary>
+    private static int Chunk4Runs => ((Chunk4 * Tiles4) + 13) / 14;
+
+    /// <summary>Tiles per run: the chunk's tiles in equal runs (13 of 49 at 28×28, 11 of 32 at 14×14, 14 of 28 at 7×7).</summary>
+    private static readonly int Run4 = ((Chunk4 * Tiles4) + Chunk4Runs - 1) / Chunk4Runs;
+
+    /// <summary>Tile rows of the products (the chunk's tiles rounded up to whole runs; a last short chunk computes some stale rows).</summary>
+    private static int Chunk4Rows => Chunk4Runs * Run4;
+
+    private static int Bordered4Height => (4 * Tile4Rows) + 2;
+
+    private static int Bordered4Width => (4 * Tile4Columns) + 2;
+
+    /// <summary>Floats from one position e's transformed inputs to the next (staggered: the 36 are written side by side).</summary>
+    private static int V4Plane => Stagger(Chunk4Rows * TileStride4);
+
+    /// <summary>Floats from one position e's products to the next: [block][tile][16].</summary>
+    private static int M4Plane => Stagger(ChannelBlocks * Chunk4Rows * 16);
+
+    /// <summary>Floats from one position e's transformed filters to the next: [block][ci][16].</summary>
+    private static int U4Plane => Stagger(ChannelBlocks * TShape.InChannels * 16);
+
+    private static int Winograd4PartLength =>
+        (36 * V4Plane) + (36 * M4Plane) + (16 * InSpatial) + 16 + (16 * Bordered4Height * Bordered4Width) + (32 * OutSpatial) + 16;
+
+    /// <summary>Input channel offsets 0 … Cin − 1: the "taps" of a product run (one broadcast value per input channel).</summary>
+    private static readonly int[] ChannelSteps = Enumerable.Range(0, TShape.InChannels).ToArray();
+
+    [ThreadStatic]
+    private static WinogradFilters? t_filters4;
+
+    /// <summary>
+    /// Whether a call of <paramref name="batch"/> samples on <paramref name="parts"/> threads takes F(4×4): a part must have
+    /// 14 tiles (one run) or more, so a single sample at 7×7 (4 tiles) keeps F(2×2)'s 16; and a layer of at most 8 input
+    /// and 8 output channels keeps F(2×2), whose tiles fill the lanes where 8 channels fill half (one thread, batch 64,
+    /// `convs`: 8→8 @28² 866 µs by F(2×2), 1 016 by F(4×4)).
+    /// </summary>
+    private static bool Winograd4For(int batch, int parts) =>
+        batch / parts * Tiles4 >= 14 && (TShape.InChannels > 8 || TShape.OutChannels > 8);
+
+    /// <summary>Before the parts run: rent each part's buffers, find the transformed filters and pad the fused scale and shift to whole blocks.</summary>
+    private static void Winograd4Prepare(ForwardWork work, int parts)
+    {
+        for (var p = 0; p < parts; p++)
+        {
+            work.PartSpaces[p] = (nint)WinogradWorkspace.Rent(p, Winograd4PartLength);
+        }
+
+        work.U = (t_filters4 ??= new WinogradFilters((36 * U4Plane) + (9 * 16 * TShape.InChannels), &TransformWeights4)).For(work.W);
+        work.Scale.CopyTo(work.BlockScale, 0);
+        work.Shift.CopyTo(work.BlockShift, 0);
+    }
+
+    /// <summary>
+    /// Transforms every filter: <c>U[e][block][ci][lane] = (G·g·Gᵀ)[e]</c> for <c>g = W[16·block + lane, ci]</c>, 16 output
+    /// channels per vector (the weights transposed tap-major per block first, into the buffer's tail).
+    /// </summary>
+    private static void TransformWeights4(float* weight, float* u)
+    {
+        int cin = TShape.InChannels, patch = 9 * cin, plane = U4Plane;
+        var packed = u + (36 * plane);
+        for (var b = 0; b < ChannelBlocks; b++)
+        {
+            var channels = Math.Min(16, TShape.OutChannels - (16 * b));
+            if (channels < 16)
+            {
+                new Span<float>(packed, 16 * patch).Clear();
+            }
+
+            Transpose.Matrix(weight + (16 * b * patch), channels, patch, patch, packed, 16);
+            for (var ci = 0; ci < cin; ci++)
+            {
+                var g = packed + (ci * 9 * 16);
+
+                // G down each filter column (kh), then along each of the 6 rows (kw): position e = 6·row + column.
+                G6(Vector512.Load(g), Vector512.Load(g + 48), Vector512.Load(g + 96), out var h00, out var h10, out var h20, out var h30, out var h40, out var h50);
+                G6(Vector512.Load(g + 16), Vector512.Load(g + 64), Vector512.Load(g + 112), out var h01, out var h11, out var h21, out var h31, out var h41, out var h51);
+                G6(Vector512.Load(g + 32), Vector512.Load(g + 80), Vector512.Load(g + 128), out var h02, out var h12, out var h22, out var h32, out var h42, out var h52);
+                var target = u + (((b * cin) + ci) * 16);
+                Row(h00, h01, h02, target, plane);
+                Row(h10, h11, h12, target + (6 * plane), plane);
+                Row(h20, h21, h22, target + (12 * plane), plane);
+                Row(h30, h31, h32, target + (18 * plane), plane);
+                Row(h40, h41, h42, target + (24 * plane), plane);
+                Row(h50, h51, h52, target + (30 * plane), plane);
+            }
+        }
+
+        static void Row(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, float* target, int plane)
+        {
+            G6(g0, g1, g2, out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
+            u0.Store(target);
+            u1.Store(target + plane);
+            u2.Store(target + (2 * plane));
+            u3.Store(target + (3 * plane));
+            u4.Store(target + (4 * plane));
+            u5.Store(target + (5 * plane));
+        }
+
+        // G = [1/4, 0, 0; −1/6, −1/6, −1/6; −1/6, 1/6, −1/6; 1/24, 1/12, 1/6; 1/24, −1/12, 1/6; 0, 0, 1].
+        static void G6(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, out Vector512<float> u0, out Vector512<float> u1, out Vector512<float> u2, out Vector512<float> u3, out Vector512<float> u4, out Vector512<float> u5)
+        {
+            var sum = g0 + g2;
+            var sixth = Vector512.Create(-1f / 6);
+            var even = Vector512.FusedMultiplyAdd(g0, Vector512.Create(1f / 24), g2 * Vector512.Create(1f / 6));
+            u0 = g0 * Vector512.Create(0.25f);
+            u1 = (sum + g1) * sixth;
+            u2 = (sum - g1) * sixth;
+            u3 = Vector512.FusedMultiplyAdd(g1, Vector512.Create(1f / 12), even);
+            u4 = Vector512.FusedMultiplyAdd(g1, Vector512.Create(-1f / 12), even);
+            u5 = g2;
+        }
+    }
+
+    /// <summary>Part <paramref name="part"/>'s F(4×4) workspace: transformed inputs, products, the dense and bordered input block, the stage, a plane copy.</summary>
+    private static void Winograd4Space(ForwardWork work, int part, out float* v, out float* m, out float* dense, out float* bordered, out float* stage, out float* planes)
+    {
+        v = (float*)work.PartSpaces[part];
+        m = v + (36 * V4Plane);
+        dense = m + (36 * M4Plane);
+        bordered = dense + (16 * InSpatial) + 16;
+        stage = bordered + (16 * Bordered4Height * Bordered4Width);
+        planes = stage + (16 * OutSpatial);
+    }
+
+    /// <summary>Samples <paramref name="from"/> to <paramref name="to"/> − 1 by F(4×4), <see cref="Chunk4"/> at a time.</summary>
+    private static void Winograd4Range(ForwardWork work, int part, int from, int to)
+    {
+        Winograd4Space(work, part, out var v, out var m, out var dense, out var bordered, out var stage, out var planes);
+        ClearBorder4(bordered);
+        int cin = TShape.InChannels, cout = TShape.OutChannels;
+        fixed (int* steps = ChannelSteps)
+        {
+            for (var n = from; n < to; n += Chunk4)
+            {
+                var count = Math.Min(Chunk4, to - n);
+                for (var s = 0; s < count; s++)
+                {
+                    TransformInput4(work.X + ((n + s) * cin * InSpatial), v + (s * Tiles4 * TileStride4), dense, bordered);
+                }
+
+                var runs = ((count * Tiles4) + Run4 - 1) / Run4;
+                Vector512<float> one = Vector512<float>.One, zero = Vector512<float>.Zero;
+                for (var e = 0; e < 36; e++)
+                {
+                    float* ve = v + (e * V4Plane), ue = work.U + (e * U4Plane), me = m + (e * M4Plane);
+                    for (var r = 0; r < runs; r++)
+                    {
+                        for (var b = 0; b < ChannelBlocks; b++)
+                        {
+                            Run<Winograd4Run>(ve + (r * Run4 * TileStride4), ue + (b * cin * 16), steps, cin, me + (((b * Chunk4Rows) + (r * Run4)) * 16), one, zero, relu: false, skip: -1);
+                        }
+                    }
+                }
+
+                for (var s = 0; s < count; s++)
+                {
+                    for (var b = 0; b < ChannelBlocks; b++)
+                    {
+                        OutputBlock4(work, m + (((b * Chunk4Rows) + (s * Tiles4)) * 16), n + s, b, stage, planes);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Zeroes the bordered block's border: the rows above and below the input and the columns beside it (its interior is rewritten per block).</summary>
+    private static void ClearBorder4(float* bordered)
+    {
+        int bw = Bordered4Width, pad = TShape.Padding, h = TShape.InHeight, wd = TShape.InWidth;
+        new Span<float>(bordered, 16 * pad * bw).Clear();
+        for (var y = pad; y < pad + h; y++)
+        {
+            var row = bordered + (16 * y * bw);
+            new Span<float>(row, 16 * pad).Clear();
+            new Span<float>(row + (16 * (pad + wd)), 16 * (bw - pad - wd)).Clear();
+        }
+
+        new Span<float>(bordered + (16 * (pad + h) * bw), 16 * (Bordered4Height - pad - h) * bw).Clear();
+    }
+
+    /// <summary>
+    /// One sample's <c>V[e][tile][ci] = (Bᵀ·d·B)[e]</c> into <paramref name="v"/> (its first tile): per block of 16 input
+    /// channels, the planes transposed pixel-major into <paramref name="dense"/>, copied inside the border, then each tile.
+    /// </summary>
+    private static void TransformInput4(float* input, float* v, float* dense, float* bordered)
+    {
+        int bw = Bordered4Width, pad = TShape.Padding, wd = TShape.InWidth, tc = Tile4Columns, stride = TileStride4, plane = V4Plane;
+        var rows = stackalloc float[36 * 16];
+        for (var b = 0; b < InBlocks; b++)
+        {
+            var channels = Math.Min(16, TShape.InChannels - (16 * b));
+            Transpose.Matrix(input + (16 * b * InSpatial), channels, InSpatial, InSpatial, dense, 16);
+            for (var y = 0; y < TShape.InHeight; y++)
+            {
+                new ReadOnlySpan<float>(dense + (16 * y * wd), 16 * wd).CopyTo(new Span<float>(bordered + (16 * (((y + pad) * bw) + pad)), 16 * wd));
+            }
+
+            for (var ty = 0; ty < Tile4Rows; ty++)
+            {
+                for (var tx = 0; tx < tc; tx++)
+                {
+                    TileIn(bordered + (16 * ((4 * ty * bw) + (4 * tx))), 16 * bw, rows, v + ((((ty * tc) + tx) * stride) + (16 * b)), plane);
+                }
+            }
+        }
+
+        // Bᵀ down each of the tile's 6 columns into rows (6 × 6 vectors), then along each row into positions e = 6·row + column.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void TileIn(float* origin, int rowStep, float* rows, float* target, int plane)
+        {
+            for (var j = 0; j < 6; j++)
+            {
+                var c = origin + (16 * j);
+                Bt6(Vector512.Load(c), Vector512.Load(c + rowStep), Vector512.Load(c + (2 * rowStep)), Vector512.Load(c + (3 * rowStep)), Vector512.Load(c + (4 * rowStep)), Vector512.Load(c + (5 * rowStep)), rows + (16 * j), 96);
+            }
+
+            for (var k = 0; k < 6; k++)
+            {
+                var row = rows + (96 * k);
+                Bt6(Vector512.Load(row), Vector512.Load(row + 16), Vector512.Load(row + 32), Vector512.Load(row + 48), Vector512.Load(row + 64), Vector512.Load(row + 80), target + (6 * k * plane), plane);
+            }
+        }
+
+        // Bᵀ = [4, 0, −5, 0, 1, 0; 0, −4, −4, 1, 1, 0; 0, 4, −4, −1, 1, 0; 0, −2, −1, 2, 1, 0; 0, 2, −1, −2, 1, 0; 0, 4, 0, −5, 0, 1].
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Bt6(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4, Vector512<float> d5, float* target, int step)
+        {
+            Vector512<float> four = Vector512.Create(4f), five = Vector512.Create(-5f), two = Vector512.Create(2f);
+            Vector512<float> sum12 = d1 + d2, diff12 = d1 - d2, diff31 = d3 - d1, diff42 = d4 - d2;
+            Vector512.FusedMultiplyAdd(four, d0, Vector512.FusedMultiplyAdd(five, d2, d4)).Store(target);
+            Vector512.FusedMultiplyAdd(-four, sum12, d3 + d4).Store(target + step);
+            Vector512.FusedMultiplyAdd(four, diff12, d4 - d3).Store(target + (2 * step));
+            Vector512.FusedMultiplyAdd(two, diff31, diff42).Store(target + (3 * step));
+            Vector512.FusedMultiplyAdd(-two, diff31, diff42).Store(target + (4 * step));
+            Vector512.FusedMultiplyAdd(four, d1, Vector512.FusedMultiplyAdd(five, d3, d5)).Store(target + (5 * step));
+        }
+    }
+
+    /// <summary>
+    /// Output block <paramref name="block"/> of sample <paramref name="n"/>: <c>Y = Aᵀ·M·A</c> for each of its tiles (from
+    /// <paramref name="m"/>, the block's first tile of the sample), with the fused scale and shift, into the stage (16
+    /// floats a pixel, pixels past the output's edge dropped), then transposed into the output planes.
+    /// </summary>
+    private static void OutputBlock4(ForwardWork work, float* m, int n, int block, float* stage, float* planes)
+    {
+        int tc = Tile4Columns, ow = TShape.OutWidth, oh = TShape.OutHeight, plane = M4Plane;
+        var inRegisters = work.Residual == null && !work.Accumulate;
+        var relu = inRegisters && work.Relu;
+        Vector512<float> scale = Vector512<float>.One, shift = Vector512<float>.Zero;
+        if (!work.Accumulate)
+        {
+            scale = Vector512.Create(work.BlockScale.AsSpan(16 * block, 16));
+            shift = Vector512.Create(work.BlockShift.AsSpan(16 * block, 16));
+        }
+
+        var columns = stackalloc float[24 * 16];
+        for (var ty = 0; ty < Tile4Rows; ty++)
+        {
+            for (var tx = 0; tx < tc; tx++)
+            {
+                var tile = m + (16 * ((ty * tc) + tx));
+
+                // Aᵀ along each of the 6 rows of M (into 4 columns), then down each column into the tile's 4 output rows.
+                for (var k = 0; k < 6; k++)
+                {
+                    var row = tile + (6 * k * plane);
+                    At6(Vector512.Load(row), Vector512.Load(row + plane), Vector512.Load(row + (2 * plane)), Vector512.Load(row + (3 * plane)), Vector512.Load(row + (4 * plane)), Vector512.Load(row + (5 * plane)), out var c0, out var c1, out var c2, out var c3);
+                    var at = columns + (16 * k);
+                    c0.Store(at);
+                    c1.Store(at + 96);
+                    c2.Store(at + 192);
+                    c3.Store(at + 288);
+                }
+
+                for (var c = 0; c < 4 && (4 * tx) + c < ow; c++)
+                {
+                    var column = columns + (96 * c);
+                    At6(Vector512.Load(column), Vector512.Load(column + 16), Vector512.Load(column + 32), Vector512.Load(column + 48), Vector512.Load(column + 64), Vector512.Load(column + 80), out var o0, out var o1, out var o2, out var o3);
+                    var pixel = stage + (16 * ((4 * ty * ow) + (4 * tx) + c));
+                    var rows = Math.Min(4, oh - (4 * ty));
+                    Store(o0, scale, shift, relu, pixel);
+                    if (rows > 1)
+                    {
+                        Store(o1, scale, shift, relu, pixel + (16 * ow));
+                    }
+
+                    if (rows > 2)
+                    {
+                        Store(o2, scale, shift, relu, pixel + (32 * ow));
+                    }
+
+                    if (rows > 3)
+                    {
+                        Store(o3, scale, shift, relu, pixel + (48 * ow));
+                    }
+                }
+            }
+        }
+
+        // The stage's rows (pixels) become the planes' columns: stored, or added onto the output for the input gradient.
+        var channels = Math.Min(16, TShape.OutChannels - (16 * block));
+        var first = work.Y + (((n * TShape.OutChannels) + (16 * block)) * OutSpatial);
+        if (work.Accumulate)
+        {
+            Transpose.Matrix(stage, OutSpatial, channels, 16, planes, OutSpatial);
+            var run = new Span<float>(first, channels * OutSpatial);
+            System.Numerics.Tensors.TensorPrimitives.Add(run, new ReadOnlySpan<float>(planes, channels * OutSpatial), run);
+            return;
+        }
+
+        Transpose.Matrix(stage, OutSpatial, channels, 16, first, OutSpatial);
+        if (work.Residual != null)
+        {
+            var residual = work.Residual + (first - work.Y);
+            Epilogue.Channel(first, first, residual, channels * OutSpatial, 1f, 0f, work.Relu);
+        }
+
+        // Aᵀ = [1, 1, 1, 1, 1, 0; 0, 1, −1, 2, −2, 0; 0, 1, 1, 4, 4, 0; 0, 1, −1, 8, −8, 1].
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void At6(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4, Vector512<float> m5, out Vector512<float> o0, out Vector512<float> o1, out Vector512<float> o2, out Vector512<float> o3)
+        {
+            Vector512<float> sum12 = m1 + m2, diff12 = m1 - m2, sum34 = m3 + m4, diff34 = m3 - m4;
+            o0 = m0 + sum12 + sum34;
+            o1 = Vector512.FusedMultiplyAdd(Vector512.Create(2f), diff34, diff12);
+            o2 = Vector512.FusedMultiplyAdd(Vector512.Create(4f), sum34, sum12);
+            o3 = Vector512.FusedMultiplyAdd(Vector512.Create(8f), diff34, diff12) + m5;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Store(Vector512<float> value, Vector512<float> scale, Vector512<float> shift, bool relu, float* target)
+        {
+            var r = Vector512.FusedMultiplyAdd(value, scale, shift);
+            (relu ? Vector512.Max(r, Vector512<float>.Zero) : r).Store(target);
+        }
+    }
+
+    /// <summary>The products' run: tiles <see cref="TileStride4"/> floats apart in the transformed input, 16 floats apart in the products.</summary>
+    private readonly struct Winograd4Run : IRunOffsets
+    {
+        public static int Positions => Run4;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Source(int p) => p * TileStride4;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Target(int p) => p * 16;
+    }
+}
