@@ -44,6 +44,9 @@ public static class ConvProfile
         Row<Conv<N32, N64, N14, N1, N2>>(table, "ResNet 1×1 32→64 @14² stride 2", rounds, forwardOnly);
         Row<Conv<N1, N6, N28, N5, N1>>(table, "LeNet conv1 1→6 5×5 @28²", rounds, forwardOnly);
         Row<Conv<N1, N8, N28, N3, N1>>(table, "ResNet L1 4× stem 1→8 @28²", rounds, forwardOnly);
+        Row<Conv<N11, N11, N28, N3, N1>>(table, "ResNet L1 2× 11→11 @28²", rounds, forwardOnly);
+        Row<Conv<N23, N23, N14, N3, N1>>(table, "ResNet L1 2× 23→23 @14²", rounds, forwardOnly);
+        Row<Conv<N45, N45, N7, N3, N1>>(table, "ResNet L1 2× 45→45 @7²", rounds, forwardOnly);
         Row<Conv<N8, N8, N28, N3, N1>>(table, "ResNet L1 4× 8→8 @28²", rounds, forwardOnly);
         Row<Conv<N8, N16, N28, N3, N2>>(table, "ResNet L1 4× 8→16 @28² stride 2", rounds, forwardOnly);
         Row<Conv<N8, N16, N28, N1, N2>>(table, "ResNet L1 4× 1×1 8→16 @28² stride 2", rounds, forwardOnly);

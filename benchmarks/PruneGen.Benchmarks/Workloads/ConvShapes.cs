@@ -44,6 +44,11 @@ internal readonly struct N8 : IConstant
     public static int Value => 8;
 }
 
+internal readonly struct N11 : IConstant
+{
+    public static int Value => 11;
+}
+
 internal readonly struct N14 : IConstant
 {
     public static int Value => 14;
@@ -52,6 +57,11 @@ internal readonly struct N14 : IConstant
 internal readonly struct N16 : IConstant
 {
     public static int Value => 16;
+}
+
+internal readonly struct N23 : IConstant
+{
+    public static int Value => 23;
 }
 
 internal readonly struct N28 : IConstant
@@ -67,6 +77,11 @@ internal readonly struct N31 : IConstant
 internal readonly struct N32 : IConstant
 {
     public static int Value => 32;
+}
+
+internal readonly struct N45 : IConstant
+{
+    public static int Value => 45;
 }
 
 internal readonly struct N63 : IConstant

@@ -81,13 +81,25 @@ public static unsafe partial class Conv2DKernel<TShape>
     private static WinogradFilters? t_filters4;
 
     /// <summary>
-    /// Whether a call of <paramref name="batch"/> samples on <paramref name="parts"/> threads takes F(4×4): a part must have
-    /// 14 tiles (one run) or more, so a single sample at 7×7 (4 tiles) keeps F(2×2)'s 16; and a layer of at most 8 input
-    /// and 8 output channels keeps F(2×2), whose tiles fill the lanes where 8 channels fill half (one thread, batch 64,
-    /// `convs`: 8→8 @28² 866 µs by F(2×2), 1 016 by F(4×4)).
+    /// Whether a call of <paramref name="batch"/> samples on <paramref name="parts"/> threads takes F(4×4): the shape must
+    /// pay (<see cref="Winograd4Pays"/>) and a part must have 14 tiles (one run) or more, so a single sample at 7×7 (4
+    /// tiles) keeps F(2×2)'s 16.
     /// </summary>
-    private static bool Winograd4For(int batch, int parts) =>
-        batch / parts * Tiles4 >= 14 && (TShape.InChannels > 8 || TShape.OutChannels > 8);
+    private static bool Winograd4For(int batch, int parts) => Winograd4Pays && batch / parts * Tiles4 >= 14;
+
+    /// <summary>
+    /// Whether F(4×4) beats F(2×2) on this shape: its products are 64/36 = 1.78× fewer per covered output (less where its
+    /// 4×4 tiles cover more padding, 1.36× at 14×14), but channels fill its lanes in blocks of 16, and both its transforms
+    /// and its products pay for the empty lanes, where F(2×2)'s tiles fill them whatever the channel count. So F(4×4) is
+    /// taken where that advantage times the lanes' fill (Cin·Cout of the padded blocks' product) is at least 1. Measured
+    /// (one thread, batch 64, `convs`, F(2×2) → F(4×4) µs): 16→16 @28² 1 900–2 060 → 1 530–1 710 (1.78 × 1.00), 32→32 @14²
+    /// 2 055 → 1 235 (1.36 × 1.00), 45→45 @7² 840–890 → 570–610 (1.78 × 0.88), 31→31 @7² 455 → 330–365; against it
+    /// 11→11 @28² 925–970 → 1 205–1 405 (1.78 × 0.47), 23→23 @14² 875–990 → 995–1 070 (1.36 × 0.52), 8→8 @28²
+    /// 870 → 1 020 (1.78 × 0.25).
+    /// </summary>
+    private static readonly bool Winograd4Pays =
+        (double)TShape.InChannels * TShape.OutChannels / (TileStride4 * 16 * ChannelBlocks)
+        * (64.0 / 36) * (4 * TilesPerSample) / (16 * Tiles4) >= 1.0;
 
     /// <summary>Before the parts run: rent each part's buffers, find the transformed filters and pad the fused scale and shift to whole blocks.</summary>
     private static void Winograd4Prepare(ForwardWork work, int parts)

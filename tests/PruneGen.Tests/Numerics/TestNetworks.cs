@@ -138,16 +138,16 @@ public partial class NumExactTiles;
 [Dense("fc", 13)]
 public partial class NumWinograd;
 
-// F(4×4, 3×3) with the channels in the lanes (stride-1 3×3 with 14 or more tiles a thread): 20×15×13 → c1 = conv 24@3 pad 1
-// (24×15×13: 4×4 tiles, the last tile row and column past the edge; 20 and 24 channels are a block and a partial one)
-// → BN → ReLU (in registers) → c2 = conv 24@3 pad 1 → BN, + the first ReLU's output (fused residual) → ReLU → c3 = conv
-// 18@3 unpadded (18×13×11: 4×3 tiles) → GAP 18 → dense 7. Batch 5: c1 and c2 in chunks of 2 samples (a last chunk of 1),
-// c3 in chunks of 3 (runs of 12 tiles, a short last chunk computing stale rows it does not store).
-[Network(20, 15, 13)]
-[Conv2D("c1", 24, 3, Padding = 1), BatchNorm("bn1"), ReLU(Name = "r1")]
-[Conv2D("c2", 24, 3, Padding = 1), BatchNorm("bn2")]
+// F(4×4, 3×3) with the channels in the lanes (stride-1 3×3 whose lanes fill enough, 14 or more tiles a thread): 30×15×13
+// → c1 = conv 30@3 pad 1 (30×15×13: 4×4 tiles, the last tile row and column past the edge; 30 channels are a block and a
+// partial one) → BN → ReLU (in registers) → c2 = conv 30@3 pad 1 → BN, + the first ReLU's output (fused residual) → ReLU
+// → c3 = conv 29@3 unpadded (29×13×11: 4×3 tiles) → GAP 29 → dense 7. Batch 5: c1 and c2 in chunks of 2 samples (a
+// last chunk of 1), c3 in chunks of 3 (runs of 12 tiles, a short last chunk computing stale rows it does not store).
+[Network(30, 15, 13)]
+[Conv2D("c1", 30, 3, Padding = 1), BatchNorm("bn1"), ReLU(Name = "r1")]
+[Conv2D("c2", 30, 3, Padding = 1), BatchNorm("bn2")]
 [Add("sum", "bn2", "r1"), ReLU]
-[Conv2D("c3", 18, 3)]
+[Conv2D("c3", 29, 3)]
 [GlobalAvgPool]
 [Dense("fc", 7)]
 public partial class NumWinograd4;

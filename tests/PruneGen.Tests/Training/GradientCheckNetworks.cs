@@ -44,15 +44,15 @@ public partial class GradDenseNet;
 public partial class GradWinogradNet;
 
 /// <summary>
-/// Stride-1 3×3 layers whose input gradient takes F(4×4, 3×3) (14 or more tiles a thread): 17 channels (a block and a
-/// partial one), 14×13 planes (4×4 tiles, the last column of tiles past the edge), c1's input gradient added onto the
-/// residual's, and 9 output channels on the last layer (its gradient convolution 9→17).
+/// Stride-1 3×3 layers whose input gradient takes F(4×4, 3×3) (lanes filled enough, 14 or more tiles a thread): 30 and
+/// 29 channels (a block and a partial one on either side), 14×13 planes (4×4 tiles, the last column of tiles past the
+/// edge), c1's input gradient added onto the residual's.
 /// </summary>
 [Network(3, 14, 13)]
-[Conv2D("c0", 17, 1), Tanh(Name = "t0")]
-[Conv2D("c1", 17, 3, Padding = 1), Tanh]
+[Conv2D("c0", 30, 1), Tanh(Name = "t0")]
+[Conv2D("c1", 30, 3, Padding = 1), Tanh]
 [Add("sum", "t0")]
-[Conv2D("c2", 9, 3, Padding = 1)]
+[Conv2D("c2", 29, 3, Padding = 1)]
 [GlobalAvgPool]
 [Dense("logits", 4)]
 public partial class GradWinograd4Net;
