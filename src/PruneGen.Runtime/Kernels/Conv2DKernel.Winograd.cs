@@ -477,7 +477,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         work.Broadcast = false;
         work.Accumulate = true;
         var parts = Math.Min(batch, WorkerPool.Workers);
-        work.Winograd4 = Winograd4For(batch, parts);
+        work.Winograd4 = Winograd4Pays;
         if (work.Winograd4)
         {
             Winograd4Prepare(work, parts);

@@ -85,13 +85,6 @@ public static unsafe partial class Conv2DKernel<TShape>
     private static WinogradFilters? t_filters4;
 
     /// <summary>
-    /// Whether a call of <paramref name="batch"/> samples on <paramref name="parts"/> threads takes F(4×4): the shape must
-    /// pay (<see cref="Winograd4Pays"/>) and a part must have 14 tiles (one run) or more, so a single sample at 7×7 (4
-    /// tiles) keeps F(2×2)'s 16.
-    /// </summary>
-    private static bool Winograd4For(int batch, int parts) => Winograd4Pays && batch / parts * Tiles4 >= 14;
-
-    /// <summary>
     /// Whether F(4×4) beats F(2×2) on this shape: its products are 64/36 = 1.78× fewer per covered output (less where its
     /// 4×4 tiles cover more padding, 1.36× at 14×14), but channels fill its lanes in blocks of 16, and both its transforms
     /// and its products pay for the empty lanes, where F(2×2)'s tiles fill them whatever the channel count. So F(4×4) is
@@ -101,7 +94,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// 11→11 @28² 925–970 → 1 205–1 405 (1.78 × 0.47), 23→23 @14² 875–990 → 995–1 070 (1.36 × 0.52), 8→8 @28²
     /// 870 → 1 020 (1.78 × 0.25).
     /// </summary>
-    private static readonly bool Winograd4Pays =
+    internal static readonly bool Winograd4Pays =
         (double)TShape.InChannels * TShape.OutChannels / (TileStride4 * 16 * ChannelBlocks)
         * (64.0 / 36) * (4 * TilesPerSample) / (16 * Tiles4) >= 1.0;
 
@@ -190,44 +183,136 @@ public static unsafe partial class Conv2DKernel<TShape>
         planes = stage + (16 * OutSpatial);
     }
 
-    /// <summary>Samples <paramref name="from"/> to <paramref name="to"/> − 1 by F(4×4), <see cref="Chunk4"/> at a time.</summary>
-    private static void Winograd4Range(ForwardWork work, int part, int from, int to)
+    /// <summary>
+    /// Samples <paramref name="from"/> to <paramref name="to"/> − 1 by F(4×4), <see cref="Chunk4"/> at a time, their blocks of
+    /// output channels <paramref name="firstBlock"/> to <paramref name="endBlock"/> − 1 (all of them, except for one sample
+    /// split across the threads by blocks).
+    /// </summary>
+    private static void Winograd4Range(ForwardWork work, int part, int from, int to, int firstBlock, int endBlock)
     {
         Winograd4Space(work, part, out var v, out var m, out var dense, out var bordered, out var stage, out var planes);
         ClearBorder4(bordered);
-        int cin = TShape.InChannels, cout = TShape.OutChannels;
+        var cin = TShape.InChannels;
+        for (var n = from; n < to; n += Chunk4)
+        {
+            var count = Math.Min(Chunk4, to - n);
+            for (var s = 0; s < count; s++)
+            {
+                TransformInput4(work.X + ((n + s) * cin * InSpatial), v + (s * Tiles4 * TileStride4), dense, bordered);
+            }
+
+            Products4(work.U, v, m, count * Tiles4, firstBlock, endBlock);
+            for (var s = 0; s < count; s++)
+            {
+                for (var b = firstBlock; b < endBlock; b++)
+                {
+                    OutputBlock4(work, m + (((b * Chunk4Rows) + (s * Tiles4)) * 16), n + s, b, stage, planes);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One sample on several threads (batch 1), split by blocks of output channels: each part transforms the whole input
+    /// (4 tiles a channel at 7×7, 16 at 14×14: cheap beside its share of the products).
+    /// </summary>
+    private static void Winograd4Blocks(ForwardWork work, int part, int parts) =>
+        Winograd4Range(work, part, 0, 1, ChannelBlocks * part / parts, ChannelBlocks * (part + 1) / parts);
+
+    /// <summary>
+    /// The 36 products <c>M[e] = V[e]·U[e]</c> of <paramref name="tiles"/> tiles for output blocks <paramref name="firstBlock"/>
+    /// to <paramref name="endBlock"/> − 1: in runs of <see cref="Run4"/> tiles × 16 channels, or, for fewer than 14 tiles
+    /// (one sample at 7×7: 4), in groups of 4 tiles × 3 blocks, so that a short run does not leave the registers idle.
+    /// </summary>
+    private static void Products4(float* u, float* v, float* m, int tiles, int firstBlock, int endBlock)
+    {
+        var cin = TShape.InChannels;
+        Vector512<float> one = Vector512<float>.One, zero = Vector512<float>.Zero;
         fixed (int* steps = ChannelSteps)
         {
-            for (var n = from; n < to; n += Chunk4)
+            for (var e = 0; e < 36; e++)
             {
-                var count = Math.Min(Chunk4, to - n);
-                for (var s = 0; s < count; s++)
+                float* ve = v + (e * V4Plane), ue = u + (e * U4Plane), me = m + (e * M4Plane);
+                if (tiles < 14)
                 {
-                    TransformInput4(work.X + ((n + s) * cin * InSpatial), v + (s * Tiles4 * TileStride4), dense, bordered);
-                }
-
-                var runs = ((count * Tiles4) + Run4 - 1) / Run4;
-                Vector512<float> one = Vector512<float>.One, zero = Vector512<float>.Zero;
-                for (var e = 0; e < 36; e++)
-                {
-                    float* ve = v + (e * V4Plane), ue = work.U + (e * U4Plane), me = m + (e * M4Plane);
-                    for (var r = 0; r < runs; r++)
+                    for (var t = 0; t < tiles; t += 4)
                     {
-                        for (var b = 0; b < ChannelBlocks; b++)
+                        for (var b = firstBlock; b < endBlock; b += 3)
                         {
-                            Run<Winograd4Run>(ve + (r * Run4 * TileStride4), ue + (b * cin * 16), steps, cin, me + (((b * Chunk4Rows) + (r * Run4)) * 16), one, zero, relu: false, skip: -1);
+                            FourTiles(ve + (t * TileStride4), ue + (b * cin * 16), me + (((b * Chunk4Rows) + t) * 16), Math.Min(3, endBlock - b));
                         }
                     }
+
+                    continue;
                 }
 
-                for (var s = 0; s < count; s++)
+                var runs = (tiles + Run4 - 1) / Run4;
+                for (var r = 0; r < runs; r++)
                 {
-                    for (var b = 0; b < ChannelBlocks; b++)
+                    for (var b = firstBlock; b < endBlock; b++)
                     {
-                        OutputBlock4(work, m + (((b * Chunk4Rows) + (s * Tiles4)) * 16), n + s, b, stage, planes);
+                        Run<Winograd4Run>(ve + (r * Run4 * TileStride4), ue + (b * cin * 16), steps, cin, me + (((b * Chunk4Rows) + (r * Run4)) * 16), one, zero, relu: false, skip: -1);
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// 4 tiles × <paramref name="blocks"/> (1 to 3) blocks of 16 output channels in 12 registers: per input channel, 3 loads of
+    /// filters and 4 broadcasts feed 12 multiply-adds (a run of 4 tiles would feed 4 from 5 loads).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourTiles(float* v, float* u, float* m, int blocks)
+    {
+        int cin = TShape.InChannels, stride = TileStride4, block = 16 * cin, rows = 16 * Chunk4Rows;
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        for (var ci = 0; ci < cin; ci++)
+        {
+            Vector512<float> x0 = Vector512.Create(v[ci]), x1 = Vector512.Create(v[stride + ci]), x2 = Vector512.Create(v[(2 * stride) + ci]), x3 = Vector512.Create(v[(3 * stride) + ci]);
+            var w = Vector512.Load(u + (16 * ci));
+            a00 = Vector512.FusedMultiplyAdd(x0, w, a00);
+            a01 = Vector512.FusedMultiplyAdd(x1, w, a01);
+            a02 = Vector512.FusedMultiplyAdd(x2, w, a02);
+            a03 = Vector512.FusedMultiplyAdd(x3, w, a03);
+            if (blocks > 1)
+            {
+                w = Vector512.Load(u + block + (16 * ci));
+                a10 = Vector512.FusedMultiplyAdd(x0, w, a10);
+                a11 = Vector512.FusedMultiplyAdd(x1, w, a11);
+                a12 = Vector512.FusedMultiplyAdd(x2, w, a12);
+                a13 = Vector512.FusedMultiplyAdd(x3, w, a13);
+            }
+
+            if (blocks > 2)
+            {
+                w = Vector512.Load(u + (2 * block) + (16 * ci));
+                a20 = Vector512.FusedMultiplyAdd(x0, w, a20);
+                a21 = Vector512.FusedMultiplyAdd(x1, w, a21);
+                a22 = Vector512.FusedMultiplyAdd(x2, w, a22);
+                a23 = Vector512.FusedMultiplyAdd(x3, w, a23);
+            }
+        }
+
+        Store(a00, a01, a02, a03, m);
+        if (blocks > 1)
+        {
+            Store(a10, a11, a12, a13, m + rows);
+        }
+
+        if (blocks > 2)
+        {
+            Store(a20, a21, a22, a23, m + (2 * rows));
+        }
+
+        static void Store(Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, Vector512<float> t3, float* m)
+        {
+            t0.Store(m);
+            t1.Store(m + 16);
+            t2.Store(m + 32);
+            t3.Store(m + 48);
         }
     }
 

@@ -143,9 +143,12 @@ public static unsafe partial class Conv2DKernel<TShape>
 
         // Winograd where it pays (see Conv2DKernel.Winograd.cs): several samples, or one sample of at least 4×4 tiles,
         // which several threads split by bands of tile rows (7×7 tiles or more) or by output channels.
+        // F(4×4) where it pays (Conv2DKernel.Winograd4.cs), one sample on several threads split by blocks of output
+        // channels; a single block of them keeps F(2×2)'s split.
         var winograd = WinogradShape && (batch > 1 || WinogradForwardSingleSample);
-        var splitTiles = winograd && batch == 1 && WorkerPool.Workers > 1 && WinogradSingleSample;
-        var winogradChannels = winograd && batch == 1 && WorkerPool.Workers > 1 && !WinogradSingleSample;
+        var blocks4 = winograd && batch == 1 && WorkerPool.Workers > 1 && Winograd4Pays && ChannelBlocks >= 2;
+        var splitTiles = winograd && !blocks4 && batch == 1 && WorkerPool.Workers > 1 && WinogradSingleSample;
+        var winogradChannels = winograd && !blocks4 && batch == 1 && WorkerPool.Workers > 1 && !WinogradSingleSample;
 
         // One sample of another large stride-1 layer: the threads split its output channels (one bordered input, each
         // thread's product in its own scratch). The threshold is lower while the workers spin in a forward pass's burst.
@@ -158,7 +161,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         var splitRows = broadcast
             ? batch == 1 && WorkerPool.Workers > 1 && large
             : batch == 1 && !Implicit && !Direct && Padded && TShape.Groups == 1 && WorkerPool.Workers > 1 && TShape.OutHeight >= 2 * WorkerPool.Workers && large && scratch.Length / WorkerPool.Workers >= ScratchLength;
-        if (split || splitTiles || splitRows)
+        if (split || splitTiles || splitRows || blocks4)
         {
             parts = WorkerPool.Workers;
         }
@@ -181,7 +184,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.Winograd = winograd;
             work.Broadcast = broadcast;
             work.Accumulate = false;
-            work.Winograd4 = winograd && !splitTiles && !winogradChannels && Winograd4For(batch, parts);
+            work.Winograd4 = winograd && !splitTiles && !winogradChannels && Winograd4Pays;
             if (work.Winograd4)
             {
                 Winograd4Prepare(work, parts);
@@ -358,7 +361,15 @@ public static unsafe partial class Conv2DKernel<TShape>
 
             if (Winograd4)
             {
-                Winograd4Range(this, part, Batch * part / parts, Batch * (part + 1) / parts);
+                if (Batch == 1 && parts > 1)
+                {
+                    Winograd4Blocks(this, part, parts);
+                }
+                else
+                {
+                    Winograd4Range(this, part, Batch * part / parts, Batch * (part + 1) / parts, 0, ChannelBlocks);
+                }
+
                 return;
             }
 
