@@ -198,7 +198,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             var count = Math.Min(Chunk4, to - n);
             for (var s = 0; s < count; s++)
             {
-                TransformInput4(work.X + ((n + s) * cin * InSpatial), v + (s * Tiles4 * TileStride4), dense, bordered);
+                TransformInput4(work.X + ((n + s) * cin * InSpatial), v + (s * Tiles4 * TileStride4), dense, bordered, 0, Tile4Rows);
             }
 
             Products4(work.U, v, m, count * Tiles4, firstBlock, endBlock);
@@ -206,7 +206,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             {
                 for (var b = firstBlock; b < endBlock; b++)
                 {
-                    OutputBlock4(work, m + (((b * Chunk4Rows) + (s * Tiles4)) * 16), n + s, b, stage, planes);
+                    OutputBlock4(work, m + (((b * Chunk4Rows) + (s * Tiles4)) * 16), n + s, b, stage, planes, 0, Tile4Rows);
                 }
             }
         }
@@ -218,6 +218,28 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// </summary>
     private static void Winograd4Blocks(ForwardWork work, int part, int parts) =>
         Winograd4Range(work, part, 0, 1, ChannelBlocks * part / parts, ChannelBlocks * (part + 1) / parts);
+
+    /// <summary>
+    /// One sample on several threads (batch 1) whose output channels are a single block, split by bands of tile rows: each
+    /// part transposes the input rows its tiles read, and transforms, multiplies and stores only its own tiles.
+    /// </summary>
+    private static void Winograd4Band(ForwardWork work, int part, int parts)
+    {
+        int firstRow = Tile4Rows * part / parts, endRow = Tile4Rows * (part + 1) / parts;
+        if (firstRow >= endRow)
+        {
+            return;
+        }
+
+        Winograd4Space(work, part, out var v, out var m, out var dense, out var bordered, out var stage, out var planes);
+        ClearBorder4(bordered);
+        TransformInput4(work.X, v, dense, bordered, firstRow, endRow);
+        Products4(work.U, v, m, (endRow - firstRow) * Tile4Columns, 0, ChannelBlocks);
+        for (var b = 0; b < ChannelBlocks; b++)
+        {
+            OutputBlock4(work, m + (b * Chunk4Rows * 16), 0, b, stage, planes, firstRow, endRow);
+        }
+    }
 
     /// <summary>
     /// The 36 products <c>M[e] = V[e]·U[e]</c> of <paramref name="tiles"/> tiles for output blocks <paramref name="firstBlock"/>
@@ -332,27 +354,31 @@ public static unsafe partial class Conv2DKernel<TShape>
     }
 
     /// <summary>
-    /// One sample's <c>V[e][tile][ci] = (Bᵀ·d·B)[e]</c> into <paramref name="v"/> (its first tile): per block of 16 input
-    /// channels, the planes transposed pixel-major into <paramref name="dense"/>, copied inside the border, then each tile.
+    /// One sample's <c>V[e][tile][ci] = (Bᵀ·d·B)[e]</c> for its tile rows <paramref name="firstRow"/> to <paramref name="endRow"/> − 1
+    /// into <paramref name="v"/> (their first tile): per block of 16 input channels, the rows they read transposed
+    /// pixel-major into <paramref name="dense"/>, copied inside the border, then each tile.
     /// </summary>
-    private static void TransformInput4(float* input, float* v, float* dense, float* bordered)
+    private static void TransformInput4(float* input, float* v, float* dense, float* bordered, int firstRow, int endRow)
     {
         int bw = Bordered4Width, pad = TShape.Padding, wd = TShape.InWidth, tc = Tile4Columns, stride = TileStride4, plane = V4Plane;
+
+        // The input rows the band's tiles read (all of them unless one sample is split by bands).
+        int top = Math.Max(0, (4 * firstRow) - pad), bottom = Math.Min(TShape.InHeight, (4 * endRow) + 2 - pad);
         var rows = stackalloc float[36 * 16];
         for (var b = 0; b < InBlocks; b++)
         {
             var channels = Math.Min(16, TShape.InChannels - (16 * b));
-            Transpose.Matrix(input + (16 * b * InSpatial), channels, InSpatial, InSpatial, dense, 16);
-            for (var y = 0; y < TShape.InHeight; y++)
+            Transpose.Matrix(input + (16 * b * InSpatial) + (top * wd), channels, (bottom - top) * wd, InSpatial, dense + (16 * top * wd), 16);
+            for (var y = top; y < bottom; y++)
             {
                 new ReadOnlySpan<float>(dense + (16 * y * wd), 16 * wd).CopyTo(new Span<float>(bordered + (16 * (((y + pad) * bw) + pad)), 16 * wd));
             }
 
-            for (var ty = 0; ty < Tile4Rows; ty++)
+            for (var ty = firstRow; ty < endRow; ty++)
             {
                 for (var tx = 0; tx < tc; tx++)
                 {
-                    TileIn(bordered + (16 * ((4 * ty * bw) + (4 * tx))), 16 * bw, rows, v + ((((ty * tc) + tx) * stride) + (16 * b)), plane);
+                    TileIn(bordered + (16 * ((4 * ty * bw) + (4 * tx))), 16 * bw, rows, v + (((((ty - firstRow) * tc) + tx) * stride) + (16 * b)), plane);
                 }
             }
         }
@@ -394,7 +420,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <paramref name="m"/>, the block's first tile of the sample), with the fused scale and shift, into the stage (16
     /// floats a pixel, pixels past the output's edge dropped), then transposed into the output planes.
     /// </summary>
-    private static void OutputBlock4(ForwardWork work, float* m, int n, int block, float* stage, float* planes)
+    private static void OutputBlock4(ForwardWork work, float* m, int n, int block, float* stage, float* planes, int firstRow, int endRow)
     {
         int tc = Tile4Columns, ow = TShape.OutWidth, oh = TShape.OutHeight, plane = M4Plane;
         var inRegisters = work.Residual == null && !work.Accumulate;
@@ -407,11 +433,11 @@ public static unsafe partial class Conv2DKernel<TShape>
         }
 
         var columns = stackalloc float[24 * 16];
-        for (var ty = 0; ty < Tile4Rows; ty++)
+        for (var ty = firstRow; ty < endRow; ty++)
         {
             for (var tx = 0; tx < tc; tx++)
             {
-                var tile = m + (16 * ((ty * tc) + tx));
+                var tile = m + (16 * (((ty - firstRow) * tc) + tx));
 
                 // Aᵀ along each of the 6 rows of M (into 4 columns), then down each column into the tile's 4 output rows.
                 for (var k = 0; k < 6; k++)
@@ -450,22 +476,31 @@ public static unsafe partial class Conv2DKernel<TShape>
             }
         }
 
-        // The stage's rows (pixels) become the planes' columns: stored, or added onto the output for the input gradient.
+        // The stage's rows (pixels) of the band's output rows become the planes' columns: stored, or added onto the output
+        // for the input gradient.
         var channels = Math.Min(16, TShape.OutChannels - (16 * block));
-        var first = work.Y + (((n * TShape.OutChannels) + (16 * block)) * OutSpatial);
+        int from = 4 * firstRow * ow, length = (Math.Min(4 * endRow, oh) * ow) - from;
+        var first = work.Y + (((n * TShape.OutChannels) + (16 * block)) * OutSpatial) + from;
         if (work.Accumulate)
         {
-            Transpose.Matrix(stage, OutSpatial, channels, 16, planes, OutSpatial);
-            var run = new Span<float>(first, channels * OutSpatial);
-            System.Numerics.Tensors.TensorPrimitives.Add(run, new ReadOnlySpan<float>(planes, channels * OutSpatial), run);
+            Transpose.Matrix(stage + (16 * from), length, channels, 16, planes, OutSpatial);
+            for (var c = 0; c < channels; c++)
+            {
+                var run = new Span<float>(first + (c * OutSpatial), length);
+                System.Numerics.Tensors.TensorPrimitives.Add(run, new ReadOnlySpan<float>(planes + (c * OutSpatial), length), run);
+            }
+
             return;
         }
 
-        Transpose.Matrix(stage, OutSpatial, channels, 16, first, OutSpatial);
+        Transpose.Matrix(stage + (16 * from), length, channels, 16, first, OutSpatial);
         if (work.Residual != null)
         {
             var residual = work.Residual + (first - work.Y);
-            Epilogue.Channel(first, first, residual, channels * OutSpatial, 1f, 0f, work.Relu);
+            for (var c = 0; c < channels; c++)
+            {
+                Epilogue.Channel(first + (c * OutSpatial), first + (c * OutSpatial), residual + (c * OutSpatial), length, 1f, 0f, work.Relu);
+            }
         }
 
         // Aᵀ = [1, 1, 1, 1, 1, 0; 0, 1, −1, 2, −2, 0; 0, 1, 1, 4, 4, 0; 0, 1, −1, 8, −8, 1].

@@ -144,11 +144,11 @@ public static unsafe partial class Conv2DKernel<TShape>
         // Winograd where it pays (see Conv2DKernel.Winograd.cs): several samples, or one sample of at least 4×4 tiles,
         // which several threads split by bands of tile rows (7×7 tiles or more) or by output channels.
         // F(4×4) where it pays (Conv2DKernel.Winograd4.cs), one sample on several threads split by blocks of output
-        // channels; a single block of them keeps F(2×2)'s split.
+        // channels, or a single block by bands of tile rows (at least one a thread).
         var winograd = WinogradShape && (batch > 1 || WinogradForwardSingleSample);
-        var blocks4 = winograd && batch == 1 && WorkerPool.Workers > 1 && Winograd4Pays && ChannelBlocks >= 2;
-        var splitTiles = winograd && !blocks4 && batch == 1 && WorkerPool.Workers > 1 && WinogradSingleSample;
-        var winogradChannels = winograd && !blocks4 && batch == 1 && WorkerPool.Workers > 1 && !WinogradSingleSample;
+        var split4 = winograd && batch == 1 && WorkerPool.Workers > 1 && Winograd4Pays && (ChannelBlocks >= 2 || Tile4Rows >= WorkerPool.Workers);
+        var splitTiles = winograd && !split4 && batch == 1 && WorkerPool.Workers > 1 && WinogradSingleSample;
+        var winogradChannels = winograd && !split4 && batch == 1 && WorkerPool.Workers > 1 && !WinogradSingleSample;
 
         // One sample of another large stride-1 layer: the threads split its output channels (one bordered input, each
         // thread's product in its own scratch). The threshold is lower while the workers spin in a forward pass's burst.
@@ -161,7 +161,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         var splitRows = broadcast
             ? batch == 1 && WorkerPool.Workers > 1 && large
             : batch == 1 && !Implicit && !Direct && Padded && TShape.Groups == 1 && WorkerPool.Workers > 1 && TShape.OutHeight >= 2 * WorkerPool.Workers && large && scratch.Length / WorkerPool.Workers >= ScratchLength;
-        if (split || splitTiles || splitRows || blocks4)
+        if (split || splitTiles || splitRows || split4)
         {
             parts = WorkerPool.Workers;
         }
@@ -361,9 +361,13 @@ public static unsafe partial class Conv2DKernel<TShape>
 
             if (Winograd4)
             {
-                if (Batch == 1 && parts > 1)
+                if (Batch == 1 && parts > 1 && ChannelBlocks >= 2)
                 {
                     Winograd4Blocks(this, part, parts);
+                }
+                else if (Batch == 1 && parts > 1)
+                {
+                    Winograd4Band(this, part, parts);
                 }
                 else
                 {
