@@ -18,7 +18,9 @@ namespace PruneGen.Kernels;
 /// <remarks>
 /// <para>
 /// Used on AVX-512 (the tile transforms gather every other column with its two-source permutes) for layers of at least
-/// <see cref="WinogradMinInChannels"/> input channels: for several samples, split across the threads by samples; for
+/// <see cref="WinogradMinInChannels"/> input channels where F(4×4, 3×3) does not pay (<see cref="Winograd4Pays"/>: few or
+/// odd channel counts that fill its 16-channel lanes poorly), and for one sample of F(4×4)'s shapes split by tile rows
+/// where it has a single output block and fewer tile rows than threads: for several samples, split across the threads by samples; for
 /// one sample of at least <see cref="WinogradSingleSampleTiles"/> tiles, split across the threads by bands of tile rows
 /// (<see cref="WinogradTileRows"/>); for one sample of at least <see cref="WinogradOneThreadTiles"/> tiles, split by
 /// output channels (<see cref="WinogradChannels"/>: VggNet's 7×7 layers on two threads, 64→128 46.6 → 40.3 µs and

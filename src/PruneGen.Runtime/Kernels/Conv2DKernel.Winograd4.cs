@@ -81,6 +81,12 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>Input channel offsets 0 … Cin − 1: the "taps" of a product run (one broadcast value per input channel).</summary>
     private static readonly int[] ChannelSteps = Enumerable.Range(0, TShape.InChannels).ToArray();
 
+    /// <summary>
+    /// Tile offsets in the transformed input: the "taps" of the weight gradient's run (one broadcast value per tile). Here,
+    /// after the sizes it is made from, because fields of one class in different files initialize in no fixed order.
+    /// </summary>
+    private static readonly int[] TileSteps = Enumerable.Range(0, Chunk4Rows).Select(t => t * TileStride4).ToArray();
+
     [ThreadStatic]
     private static WinogradFilters? t_filters4;
 

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System;
+using System.Diagnostics;
 using System.Threading;
 
 namespace PruneGen.Kernels;

@@ -44,13 +44,14 @@ public partial class GradDenseNet;
 public partial class GradWinogradNet;
 
 /// <summary>
-/// Stride-1 3×3 layers whose input gradient takes F(4×4, 3×3) (lanes filled enough, 14 or more tiles a thread): 30 and
-/// 29 channels (a block and a partial one on either side), 14×13 planes (4×4 tiles, the last column of tiles past the
-/// edge), c1's input gradient added onto the residual's.
+/// Stride-1 3×3 layers whose input and weight gradients take F(4×4, 3×3) (lanes filled enough, 14 or more tiles a
+/// thread): 29 channels (a block and a partial one on either side; the weight products' runs of 10 input channels, the
+/// last moved back one), 14×13 planes (4×4 tiles, the last column of tiles past the edge), c1's input gradient added onto
+/// the residual's.
 /// </summary>
 [Network(3, 14, 13)]
-[Conv2D("c0", 30, 1), Tanh(Name = "t0")]
-[Conv2D("c1", 30, 3, Padding = 1), Tanh]
+[Conv2D("c0", 29, 1), Tanh(Name = "t0")]
+[Conv2D("c1", 29, 3, Padding = 1), Tanh]
 [Add("sum", "t0")]
 [Conv2D("c2", 29, 3, Padding = 1)]
 [GlobalAvgPool]

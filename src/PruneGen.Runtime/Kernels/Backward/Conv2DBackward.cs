@@ -144,7 +144,11 @@ public static unsafe partial class Conv2DKernel<TShape>
                 }
             }
 
-            if (winogradWeights)
+            if (winogradWeights && Winograd4Pays)
+            {
+                Winograd4WeightGradientOf(px, pdy, pdw, batch);
+            }
+            else if (winogradWeights)
             {
                 WinogradWeightGradientOf(px, pdy, pdw, batch);
             }

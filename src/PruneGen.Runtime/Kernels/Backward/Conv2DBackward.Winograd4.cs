@@ -1,0 +1,227 @@
+using System;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace PruneGen.Kernels;
+
+/// <summary>
+/// The weight gradient of a stride-1 3×3 layer by F(4×4, 3×3) with the channels in the lanes, where the forward takes it
+/// (<see cref="Winograd4Pays"/>): the adjoint of <c>Y = Aᵀ·[Σ_ci U ⊙ V]·A</c>. Per tile the output gradient becomes
+/// <c>dM = A·dY·Aᵀ</c> (4×4 → 6×6), the 36 positions e give 36 products <c>dU[e] += V[e]ᵀ · dM[e]</c>, (Cin × tiles)·(tiles ×
+/// Cout), summed over every tile of every sample, and <c>dW = Gᵀ·dU·G</c> turns each 6×6 back into 3×3. V is the forward's
+/// input transform (<see cref="TransformInput4"/>); dM is laid out like the forward's products, [e][block][tile][16]. The
+/// products are the broadcast path's run turned around: up to 14 input channels × 16 output channels in registers, one
+/// broadcast transformed input value times 16 transformed gradients per tile, added into dU.
+/// </summary>
+public static unsafe partial class Conv2DKernel<TShape>
+{
+    /// <summary>Input channels per run of the weight products (Cin in equal runs of at most 14; a last run moved back skips what the one before added).</summary>
+    private static readonly int WeightRun4 = (TShape.InChannels + ((TShape.InChannels + 13) / 14) - 1) / ((TShape.InChannels + 13) / 14);
+
+    /// <summary>Floats from one position e's dU to the next: [block][ci][16].</summary>
+    private static int WeightPlane4 => Stagger(ChannelBlocks * TShape.InChannels * 16);
+
+    /// <summary>Floats of one sample's output gradient transposed to [pixel][padded channel].</summary>
+    private static int TransposedGradient4Length => OutSpatial * 16 * ChannelBlocks;
+
+    /// <summary>One part's buffers: the forward's (transformed input, dM in its products' place, dense and bordered input), the transposed gradient, dU.</summary>
+    private static int WeightGradient4PartLength => Winograd4PartLength + TransposedGradient4Length + (36 * WeightPlane4) + 16;
+
+    [ThreadStatic]
+    private static WeightGradient4Work? t_weightGradient4;
+
+    /// <summary>
+    /// <c>dW += ∂L/∂W</c> for <paramref name="batch"/> samples by F(4×4): split by samples across the threads, each part
+    /// summing its own dU; the parts' dU added together and transformed back here.
+    /// </summary>
+    private static void Winograd4WeightGradientOf(float* x, float* dy, float* dWeight, int batch)
+    {
+        var work = t_weightGradient4 ??= new WeightGradient4Work();
+        var parts = Math.Min(batch, WorkerPool.Workers);
+        for (var p = 0; p < parts; p++)
+        {
+            work.Spaces[p] = (nint)WinogradWorkspace.Rent(p, WeightGradient4PartLength);
+        }
+
+        work.X = x;
+        work.Dy = dy;
+        work.Batch = batch;
+        WorkerPool.Run(work, parts);
+
+        var offset = WeightGradient4PartLength - 16 - (36 * WeightPlane4);
+        var total = (float*)work.Spaces[0] + offset;
+        var sum = new Span<float>(total, 36 * WeightPlane4);
+        for (var p = 1; p < parts; p++)
+        {
+            TensorPrimitives.Add(sum, new ReadOnlySpan<float>((float*)work.Spaces[p] + offset, 36 * WeightPlane4), sum);
+        }
+
+        // dW[co, ci] += Gᵀ·dU·G.
+        int cin = TShape.InChannels, plane = WeightPlane4;
+        var du = stackalloc float[36];
+        for (var co = 0; co < TShape.OutChannels; co++)
+        {
+            var lane = total + (((co / 16 * cin) * 16) + (co % 16));
+            for (var ci = 0; ci < cin; ci++)
+            {
+                for (var e = 0; e < 36; e++)
+                {
+                    du[e] = lane[(e * plane) + (16 * ci)];
+                }
+
+                BackTransform4(du, dWeight + (((co * cin) + ci) * 9));
+            }
+        }
+    }
+
+    /// <summary><c>g += Gᵀ·u·G</c> for one 6×6 <paramref name="u"/> (e = 6·i + j) and 3×3 <paramref name="g"/>.</summary>
+    private static void BackTransform4(float* u, float* g)
+    {
+        // Gᵀ = [1/4, −1/6, −1/6, 1/24, 1/24, 0; 0, −1/6, 1/6, 1/12, −1/12, 0; 0, −1/6, −1/6, 1/6, 1/6, 1]: down the columns
+        // (i), then along the rows (j).
+        var t = stackalloc float[18];
+        for (var j = 0; j < 6; j++)
+        {
+            Gt(u[j], u[6 + j], u[12 + j], u[18 + j], u[24 + j], u[30 + j], out t[j], out t[6 + j], out t[12 + j]);
+        }
+
+        for (var r = 0; r < 3; r++)
+        {
+            var row = t + (6 * r);
+            Gt(row[0], row[1], row[2], row[3], row[4], row[5], out var a, out var b, out var c);
+            g[3 * r] += a;
+            g[(3 * r) + 1] += b;
+            g[(3 * r) + 2] += c;
+        }
+
+        static void Gt(float u0, float u1, float u2, float u3, float u4, float u5, out float a, out float b, out float c)
+        {
+            float sum12 = u1 + u2, diff12 = u2 - u1, sum34 = u3 + u4, diff34 = u3 - u4;
+            a = (0.25f * u0) - (sum12 / 6) + (sum34 / 24);
+            b = (diff12 / 6) + (diff34 / 12);
+            c = (sum34 - sum12) / 6 + u5;
+        }
+    }
+
+    /// <summary>
+    /// Sample <paramref name="s"/> of a chunk: its output gradient transposed to [pixel][padded channel], then for every tile
+    /// <c>dM = A·dY·Aᵀ</c> (zeros where the tile overhangs the output), 16 channels per vector, into tile s·tiles + tile of
+    /// dM [e][block][tile][16].
+    /// </summary>
+    private static void TransformOutputGradient4(float* dySample, int s, float* dm, float* transposed)
+    {
+        int ow = TShape.OutWidth, oh = TShape.OutHeight, ld = 16 * ChannelBlocks, plane = M4Plane, tc = Tile4Columns;
+        Transpose.Matrix(dySample, TShape.OutChannels, OutSpatial, OutSpatial, transposed, ld);
+        var columns = stackalloc float[24 * 16];
+        for (var b = 0; b < ChannelBlocks; b++)
+        {
+            for (var ty = 0; ty < Tile4Rows; ty++)
+            {
+                for (var tx = 0; tx < tc; tx++)
+                {
+                    // A·dY down each of the tile's 4 columns (6 rows each), then along each of the 6 rows into positions e = 6·row + column.
+                    var target = dm + (((b * Chunk4Rows) + (s * Tiles4) + (ty * tc) + tx) * 16);
+                    for (var c = 0; c < 4; c++)
+                    {
+                        var x = (4 * tx) + c;
+                        var p = transposed + (((4 * ty * ow) + x) * ld) + (16 * b);
+                        var rows = Math.Min(4, oh - (4 * ty));
+                        var inside = x < ow;
+                        var zero = Vector512<float>.Zero;
+                        var d0 = inside ? Vector512.Load(p) : zero;
+                        var d1 = inside && rows > 1 ? Vector512.Load(p + (ow * ld)) : zero;
+                        var d2 = inside && rows > 2 ? Vector512.Load(p + (2 * ow * ld)) : zero;
+                        var d3 = inside && rows > 3 ? Vector512.Load(p + (3 * ow * ld)) : zero;
+                        A6(d0, d1, d2, d3, columns + (16 * c), 64);
+                    }
+
+                    for (var k = 0; k < 6; k++)
+                    {
+                        var row = columns + (64 * k);
+                        A6(Vector512.Load(row), Vector512.Load(row + 16), Vector512.Load(row + 32), Vector512.Load(row + 48), target + (6 * k * plane), plane);
+                    }
+                }
+            }
+        }
+
+        // A = (Aᵀ)ᵀ: [x0, x0 + x1 + x2 + x3, x0 − x1 + x2 − x3, x0 + 2x1 + 4x2 + 8x3, x0 − 2x1 + 4x2 − 8x3, x3].
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void A6(Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3, float* target, int step)
+        {
+            Vector512<float> even = x0 + x2, odd = x1 + x3, even4 = Vector512.FusedMultiplyAdd(Vector512.Create(4f), x2, x0);
+            var odd8 = Vector512.FusedMultiplyAdd(Vector512.Create(8f), x3, x1 + x1);
+            x0.Store(target);
+            (even + odd).Store(target + step);
+            (even - odd).Store(target + (2 * step));
+            (even4 + odd8).Store(target + (3 * step));
+            (even4 - odd8).Store(target + (4 * step));
+            x3.Store(target + (5 * step));
+        }
+    }
+
+    /// <summary>One F(4×4) weight-gradient call's state; each part sums the products of a contiguous range of samples into its own dU.</summary>
+    private sealed class WeightGradient4Work : IParallelWork
+    {
+        public readonly nint[] Spaces = new nint[WorkerPool.Workers];
+        public float* X;
+        public float* Dy;
+        public int Batch;
+
+        public void Execute(int part, int parts)
+        {
+            var v = (float*)Spaces[part];
+            var dm = v + (36 * V4Plane);
+            var dense = dm + (36 * M4Plane);
+            var bordered = dense + (16 * InSpatial) + 16;
+            var transposed = v + Winograd4PartLength;
+            var du = transposed + TransposedGradient4Length;
+            new Span<float>(du, 36 * WeightPlane4).Clear();
+
+            // The transposed gradient's padding channels stay zero (Transpose writes only real channels).
+            new Span<float>(transposed, TransposedGradient4Length).Clear();
+            ClearBorder4(bordered);
+            int cin = TShape.InChannels, cout = TShape.OutChannels;
+            var (from, to) = (Batch * part / parts, Batch * (part + 1) / parts);
+            fixed (int* steps = TileSteps)
+            {
+                for (var n = from; n < to; n += Chunk4)
+                {
+                    var count = Math.Min(Chunk4, to - n);
+                    for (var s = 0; s < count; s++)
+                    {
+                        TransformInput4(X + ((n + s) * cin * InSpatial), v + (s * Tiles4 * TileStride4), dense, bordered, 0, Tile4Rows);
+                        TransformOutputGradient4(Dy + ((n + s) * cout * OutSpatial), s, dm, transposed);
+                    }
+
+                    var tiles = count * Tiles4;
+                    for (var e = 0; e < 36; e++)
+                    {
+                        float* ve = v + (e * V4Plane), me = dm + (e * M4Plane), ue = du + (e * WeightPlane4);
+                        for (var b = 0; b < ChannelBlocks; b++)
+                        {
+                            for (var first = 0; first < cin; first += WeightRun4)
+                            {
+                                // A last run that would pass Cin starts earlier and adds only the channels the runs before did not.
+                                var ci = Math.Min(first, cin - WeightRun4);
+                                Run<WeightRun>(ve + ci, me + (b * Chunk4Rows * 16), steps, tiles, ue + (((b * cin) + ci) * 16), default, default, relu: false, skip: first - ci);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The weight products' run: positions are input channels, one float apart in a tile's transformed input, 16 floats apart in dU.</summary>
+    private readonly struct WeightRun : IRunOffsets
+    {
+        public static int Positions => WeightRun4;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Source(int p) => p;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Target(int p) => p * 16;
+    }
+}
