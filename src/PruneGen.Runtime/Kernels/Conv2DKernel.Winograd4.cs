@@ -6,8 +6,8 @@ using System.Runtime.Intrinsics;
 namespace PruneGen.Kernels;
 
 /// <summary>
-/// Winograd F(4×4, 3×3) with the channels in the vector lanes, for the stride-1 3×3 layers run on several samples (or one
-/// sample of at least 14 tiles): each 4×4 block of outputs ("tile") comes from a 6×6 block of the bordered input, and
+/// Winograd F(4×4, 3×3) with the channels in the vector lanes, for the stride-1 3×3 layers whose channel counts fill its
+/// lanes well enough (<see cref="Winograd4Pays"/>), forward, input gradient and weight gradient: each 4×4 block of outputs ("tile") comes from a 6×6 block of the bordered input, and
 /// the 36 positions e of a tile are 36 independent products <c>M[e] = V[e] · U[e]</c>, (tiles × Cin)·(Cin × Cout). That
 /// is 36·Cin·Cout multiply-adds per 16 outputs against 144 for F(2×2, 3×3) and 144 for the direct method (4× fewer than
 /// direct, 1.78× fewer than F(2×2)); at 14×14 and 7×7 outputs the tiles cover 16×16 and 8×8, so 1.36× and (against
@@ -28,7 +28,9 @@ namespace PruneGen.Kernels;
 /// <c>M[e][block][tile][16]</c>, each output block's tiles are transformed back with the fused scale and shift (and
 /// ReLU without a residual) into a stage of 16 floats a pixel, which is transposed into the output planes (or, for the
 /// input gradient, into a plane copy added onto them); a residual is added over the block's planes after that. Samples go
-/// in chunks of at least 28 tiles (<see cref="Chunk4"/>) so the products keep their runs long at 7×7. The transformed
+/// in chunks of at least 28 tiles (<see cref="Chunk4"/>) so the products keep their runs long at 7×7; one sample of fewer
+/// than 14 tiles (7×7: 4) multiplies 4 tiles × 3 output blocks at a time (<see cref="FourTiles"/>). One sample on several
+/// threads is split by blocks of output channels, or, for a single block, by bands of tile rows. The transformed
 /// filters <c>U[e][block][ci][16]</c> are kept per layer and thread like F(2×2)'s (<see cref="WinogradFilters"/>).
 /// </para>
 /// </remarks>
@@ -178,10 +180,13 @@ public static unsafe partial class Conv2DKernel<TShape>
         }
     }
 
-    /// <summary>Part <paramref name="part"/>'s F(4×4) workspace: transformed inputs, products, the dense and bordered input block, the stage, a plane copy.</summary>
-    private static void Winograd4Space(ForwardWork work, int part, out float* v, out float* m, out float* dense, out float* bordered, out float* stage, out float* planes)
+    /// <summary>
+    /// One part's F(4×4) workspace from <paramref name="space"/>, in order: transformed inputs, products (the weight gradient's
+    /// dM), the dense and bordered input block, the stage, a plane copy.
+    /// </summary>
+    private static void Winograd4Space(float* space, out float* v, out float* m, out float* dense, out float* bordered, out float* stage, out float* planes)
     {
-        v = (float*)work.PartSpaces[part];
+        v = space;
         m = v + (36 * V4Plane);
         dense = m + (36 * M4Plane);
         bordered = dense + (16 * InSpatial) + 16;
@@ -196,7 +201,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// </summary>
     private static void Winograd4Range(ForwardWork work, int part, int from, int to, int firstBlock, int endBlock)
     {
-        Winograd4Space(work, part, out var v, out var m, out var dense, out var bordered, out var stage, out var planes);
+        Winograd4Space((float*)work.PartSpaces[part], out var v, out var m, out var dense, out var bordered, out var stage, out var planes);
         ClearBorder4(bordered);
         var cin = TShape.InChannels;
         for (var n = from; n < to; n += Chunk4)
@@ -237,7 +242,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             return;
         }
 
-        Winograd4Space(work, part, out var v, out var m, out var dense, out var bordered, out var stage, out var planes);
+        Winograd4Space((float*)work.PartSpaces[part], out var v, out var m, out var dense, out var bordered, out var stage, out var planes);
         ClearBorder4(bordered);
         TransformInput4(work.X, v, dense, bordered, firstRow, endRow);
         Products4(work.U, v, m, (endRow - firstRow) * Tile4Columns, 0, ChannelBlocks);

@@ -141,10 +141,10 @@ public static unsafe partial class Conv2DKernel<TShape>
         var work = t_forward ??= new ForwardWork();
         norm.Fold(bias, work.Scale, work.Shift);
 
-        // Winograd where it pays (see Conv2DKernel.Winograd.cs): several samples, or one sample of at least 4×4 tiles,
-        // which several threads split by bands of tile rows (7×7 tiles or more) or by output channels.
-        // F(4×4) where it pays (Conv2DKernel.Winograd4.cs), one sample on several threads split by blocks of output
-        // channels, or a single block by bands of tile rows (at least one a thread).
+        // Winograd where it pays: several samples, or one sample of at least 4×4 tiles. F(4×4) where its lanes fill well
+        // enough (Conv2DKernel.Winograd4.cs), one sample on several threads split by blocks of output channels or, for a
+        // single block, by bands of tile rows; otherwise F(2×2) (Conv2DKernel.Winograd.cs), one sample split by bands of
+        // tile rows (7×7 tiles or more) or by output channels.
         var winograd = WinogradShape && (batch > 1 || WinogradForwardSingleSample);
         var split4 = winograd && batch == 1 && WorkerPool.Workers > 1 && Winograd4Pays && (ChannelBlocks >= 2 || Tile4Rows >= WorkerPool.Workers);
         var splitTiles = winograd && !split4 && batch == 1 && WorkerPool.Workers > 1 && WinogradSingleSample;

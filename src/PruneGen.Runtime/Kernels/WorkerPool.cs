@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Threading;
 
 namespace PruneGen.Kernels;
@@ -159,18 +158,6 @@ public static class WorkerPool
     /// </summary>
     public static bool Spinning => Volatile.Read(ref _bursts) > 0 && Wake.Length > 0;
 
-    /// <summary>
-    /// How long the workers keep spinning after the last burst ends, before they sleep: a forward pass that follows within
-    /// it (back-to-back calls, as a serving loop or a benchmark makes them) finds them awake instead of paying a wake-up
-    /// for its first split layer, which on a 2-vCPU virtual machine takes 37 µs at the median and, when the host has
-    /// descheduled the idle vCPU, several hundred. ONNX Runtime's intra-op threads spin after a run in the same way (for
-    /// longer).
-    /// </summary>
-    private static readonly long GraceTicks = Stopwatch.Frequency / 5000;
-
-    /// <summary><see cref="Stopwatch.GetTimestamp"/> when the last burst ended.</summary>
-    private static long _burstEnded;
-
     /// <summary>Ends a <see cref="Burst"/>.</summary>
     public readonly struct BurstScope : IDisposable
     {
@@ -181,9 +168,9 @@ public static class WorkerPool
         /// <inheritdoc />
         public void Dispose()
         {
-            if (_started && Interlocked.Decrement(ref _bursts) == 0)
+            if (_started)
             {
-                Volatile.Write(ref _burstEnded, Stopwatch.GetTimestamp());
+                Interlocked.Decrement(ref _bursts);
             }
         }
     }
@@ -197,7 +184,7 @@ public static class WorkerPool
             var job = Volatile.Read(ref Assigned[index]);
             if (job == seen)
             {
-                if (Volatile.Read(ref _bursts) == 0 && Stopwatch.GetTimestamp() - Volatile.Read(ref _burstEnded) > GraceTicks)
+                if (Volatile.Read(ref _bursts) == 0)
                 {
                     Wake[index - 1].Wait();
                     continue;

@@ -170,10 +170,7 @@ public static unsafe partial class Conv2DKernel<TShape>
 
         public void Execute(int part, int parts)
         {
-            var v = (float*)Spaces[part];
-            var dm = v + (36 * V4Plane);
-            var dense = dm + (36 * M4Plane);
-            var bordered = dense + (16 * InSpatial) + 16;
+            Winograd4Space((float*)Spaces[part], out var v, out var dm, out var dense, out var bordered, out _, out _);
             var transposed = v + Winograd4PartLength;
             var du = transposed + TransposedGradient4Length;
             new Span<float>(du, 36 * WeightPlane4).Clear();
