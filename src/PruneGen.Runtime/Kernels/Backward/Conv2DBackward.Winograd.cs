@@ -42,27 +42,8 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// </summary>
     private static void WinogradWeightGradientOf(float* x, float* dy, float* dWeight, int batch)
     {
-        var work = t_weightGradient ??= new WeightGradientWork();
-        var parts = Math.Min(batch, WorkerPool.Workers);
-        for (var p = 0; p < parts; p++)
-        {
-            work.Spaces[p] = (nint)WinogradWorkspace.Rent(p, WinogradGradientPartLength);
-        }
-
-        work.X = x;
-        work.Dy = dy;
-        work.Batch = batch;
-        WorkerPool.Run(work, parts);
-
-        // Sum the parts' dU into the first, then dW[co, ci] += Gᵀ·dU·G.
-        var offset = WinogradGradientPartLength - WeightProductLength;
-        var total = (float*)work.Spaces[0] + offset;
-        var sum = new Span<float>(total, WeightProductLength);
-        for (var p = 1; p < parts; p++)
-        {
-            TensorPrimitives.Add(sum, new ReadOnlySpan<float>((float*)work.Spaces[p] + offset, WeightProductLength), sum);
-        }
-
+        // The parts' dU summed, then dW[co, ci] += Gᵀ·dU·G.
+        var total = (t_weightGradient ??= new WeightGradientWork()).Sum(x, dy, batch, WinogradGradientPartLength, WeightProductLength);
         int cin = TShape.InChannels, ld = PaddedGroupOut, planeLength = cin * ld;
         var du = stackalloc float[16];
         for (var co = 0; co < TShape.OutChannels; co++)
@@ -147,15 +128,49 @@ public static unsafe partial class Conv2DKernel<TShape>
         }
     }
 
-    /// <summary>One weight-gradient call's state; each part sums the products of a contiguous range of samples into its own dU.</summary>
-    private sealed class WeightGradientWork : IParallelWork
+    /// <summary>
+    /// A Winograd weight-gradient call (F(2×2) and F(4×4)): each part sums the products of a contiguous range of samples into
+    /// its own dU, the last <c>dULength</c> floats of its buffer, and <see cref="Sum"/> adds the parts' together.
+    /// </summary>
+    private abstract class WeightGradientParts : IParallelWork
     {
         public readonly nint[] Spaces = new nint[WorkerPool.Workers];
         public float* X;
         public float* Dy;
         public int Batch;
 
-        public void Execute(int part, int parts)
+        public abstract void Execute(int part, int parts);
+
+        /// <summary>Runs the parts on buffers of <paramref name="partLength"/> floats and returns the first part's dU, holding the sum of all.</summary>
+        public float* Sum(float* x, float* dy, int batch, int partLength, int dULength)
+        {
+            var parts = Math.Min(batch, WorkerPool.Workers);
+            for (var p = 0; p < parts; p++)
+            {
+                Spaces[p] = (nint)WinogradWorkspace.Rent(p, partLength);
+            }
+
+            X = x;
+            Dy = dy;
+            Batch = batch;
+            WorkerPool.Run(this, parts);
+
+            var offset = partLength - dULength;
+            var total = (float*)Spaces[0] + offset;
+            var sum = new Span<float>(total, dULength);
+            for (var p = 1; p < parts; p++)
+            {
+                TensorPrimitives.Add(sum, new ReadOnlySpan<float>((float*)Spaces[p] + offset, dULength), sum);
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>One F(2×2) weight-gradient call's state.</summary>
+    private sealed class WeightGradientWork : WeightGradientParts
+    {
+        public override void Execute(int part, int parts)
         {
             var v = (float*)Spaces[part];
             var dm = v + TransformedLength;

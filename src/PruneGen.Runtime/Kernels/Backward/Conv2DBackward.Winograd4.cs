@@ -1,5 +1,4 @@
 using System;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -25,8 +24,11 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>Floats of one sample's output gradient transposed to [pixel][padded channel].</summary>
     private static int TransposedGradient4Length => OutSpatial * 16 * ChannelBlocks;
 
-    /// <summary>One part's buffers: the forward's (transformed input, dM in its products' place, dense and bordered input), the transposed gradient, dU.</summary>
-    private static int WeightGradient4PartLength => Winograd4PartLength + TransposedGradient4Length + (36 * WeightPlane4) + 16;
+    /// <summary>Floats of one part's dU (36 planes).</summary>
+    private static int WeightGradient4Length => 36 * WeightPlane4;
+
+    /// <summary>One part's buffers: the forward's (transformed input, dM in its products' place, dense and bordered input), the transposed gradient, dU last.</summary>
+    private static int WeightGradient4PartLength => Winograd4PartLength + TransposedGradient4Length + WeightGradient4Length;
 
     [ThreadStatic]
     private static WeightGradient4Work? t_weightGradient4;
@@ -37,25 +39,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// </summary>
     private static void Winograd4WeightGradientOf(float* x, float* dy, float* dWeight, int batch)
     {
-        var work = t_weightGradient4 ??= new WeightGradient4Work();
-        var parts = Math.Min(batch, WorkerPool.Workers);
-        for (var p = 0; p < parts; p++)
-        {
-            work.Spaces[p] = (nint)WinogradWorkspace.Rent(p, WeightGradient4PartLength);
-        }
-
-        work.X = x;
-        work.Dy = dy;
-        work.Batch = batch;
-        WorkerPool.Run(work, parts);
-
-        var offset = WeightGradient4PartLength - 16 - (36 * WeightPlane4);
-        var total = (float*)work.Spaces[0] + offset;
-        var sum = new Span<float>(total, 36 * WeightPlane4);
-        for (var p = 1; p < parts; p++)
-        {
-            TensorPrimitives.Add(sum, new ReadOnlySpan<float>((float*)work.Spaces[p] + offset, 36 * WeightPlane4), sum);
-        }
+        var total = (t_weightGradient4 ??= new WeightGradient4Work()).Sum(x, dy, batch, WeightGradient4PartLength, WeightGradient4Length);
 
         // dW[co, ci] += Gᵀ·dU·G.
         int cin = TShape.InChannels, plane = WeightPlane4;
@@ -161,19 +145,14 @@ public static unsafe partial class Conv2DKernel<TShape>
     }
 
     /// <summary>One F(4×4) weight-gradient call's state; each part sums the products of a contiguous range of samples into its own dU.</summary>
-    private sealed class WeightGradient4Work : IParallelWork
+    private sealed class WeightGradient4Work : WeightGradientParts
     {
-        public readonly nint[] Spaces = new nint[WorkerPool.Workers];
-        public float* X;
-        public float* Dy;
-        public int Batch;
-
-        public void Execute(int part, int parts)
+        public override void Execute(int part, int parts)
         {
             Winograd4Space((float*)Spaces[part], out var v, out var dm, out var dense, out var bordered, out _, out _);
             var transposed = v + Winograd4PartLength;
             var du = transposed + TransposedGradient4Length;
-            new Span<float>(du, 36 * WeightPlane4).Clear();
+            new Span<float>(du, WeightGradient4Length).Clear();
 
             // The transposed gradient's padding channels stay zero (Transpose writes only real channels).
             new Span<float>(transposed, TransposedGradient4Length).Clear();
