@@ -31,7 +31,8 @@ namespace PruneGen.Kernels;
 /// in chunks of at least 28 tiles (<see cref="Chunk4"/>) so the products keep their runs long at 7×7; one sample of fewer
 /// than 14 tiles (7×7: 4) multiplies 4 tiles × 3 output blocks at a time (<see cref="FourTiles"/>). One sample on several
 /// threads is split by blocks of output channels, or, for a single block, by bands of tile rows. The transformed
-/// filters <c>U[e][block][ci][16]</c> are kept per layer and thread like F(2×2)'s (<see cref="WinogradFilters"/>).
+/// filters <c>U[e][block][ci][16]</c> are kept per layer and thread like F(2×2)'s (<see cref="WinogradFilters"/>): 36/9
+/// = 4× the layer's weights (F(2×2)'s are 16/9×) plus their copy, about 6 MB for VggNet per calling thread.
 /// </para>
 /// </remarks>
 public static unsafe partial class Conv2DKernel<TShape>
