@@ -190,6 +190,17 @@ public static class WorkerPool
                     continue;
                 }
 
+                // A count left on the semaphore while spinning belongs to a job already taken: the caller writes the
+                // ticket before it releases (a sleeping worker must find the ticket when it wakes), so a spinning worker
+                // can run the job before the release comes and its Wait(0) below finds nothing. Take it back here, or a
+                // long burst piles them up (CI, under load: 10 pending after 5 000 calls). A release whose ticket this
+                // worker has not seen yet may be taken instead; its job's Wait(0) then finds nothing, so the counts still
+                // balance.
+                if (Wake[index - 1].CurrentCount > 0)
+                {
+                    Wake[index - 1].Wait(0);
+                }
+
                 // Spin, yielding now and then to other threads of this core (never sleeping a whole millisecond).
                 spin.SpinOnce(sleep1Threshold: -1);
                 continue;
