@@ -480,15 +480,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         work.Accumulate = true;
         var parts = Math.Min(batch, WorkerPool.Workers);
         work.Winograd4 = Winograd4Pays;
-        if (work.Winograd4)
-        {
-            Winograd4Prepare(work, parts);
-        }
-        else
-        {
-            WinogradPrepare(work);
-        }
-
+        WinogradPrepare(work, parts);
         WorkerPool.Run(work, parts);
     }
 
@@ -523,9 +515,18 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>Whether one sample's forward pass takes the Winograd path.</summary>
     private static bool WinogradForwardSingleSample => TilesPerSample >= WinogradOneThreadTiles;
 
-    /// <summary>Before the parts run: rent the calling thread's buffers and find the transformed filters, which every part reads.</summary>
-    private static void WinogradPrepare(ForwardWork work)
+    /// <summary>
+    /// Before the parts run: rent the calling thread's buffers and find the transformed filters, which every part reads —
+    /// F(4×4)'s (<see cref="Winograd4Prepare"/>) when <c>work.Winograd4</c> is set.
+    /// </summary>
+    private static void WinogradPrepare(ForwardWork work, int parts)
     {
+        if (work.Winograd4)
+        {
+            Winograd4Prepare(work, parts);
+            return;
+        }
+
         // The calling thread's buffers, shared by every layer it runs (so they stay in cache from layer to layer).
         for (var p = 0; p < WorkerPool.Workers; p++)
         {

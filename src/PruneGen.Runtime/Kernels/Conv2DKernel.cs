@@ -185,13 +185,9 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.Broadcast = broadcast;
             work.Accumulate = false;
             work.Winograd4 = winograd && !splitTiles && !winogradChannels && Winograd4Pays;
-            if (work.Winograd4)
+            if (winograd)
             {
-                Winograd4Prepare(work, parts);
-            }
-            else if (winograd)
-            {
-                WinogradPrepare(work);
+                WinogradPrepare(work, parts);
             }
             else if (broadcast)
             {
