@@ -57,6 +57,8 @@ public static class ConvProfile
         Row<Conv<N16, N16, N28, N3, N1>>(table, "VGG L1 4× conv2 16→16 @28²", rounds, forwardOnly);
         Row<Conv<N32, N32, N14, N3, N1>>(table, "VGG L1 4× conv4 32→32 @14²", rounds, forwardOnly);
         Row<Conv<N63, N63, N7, N3, N1>>(table, "VGG L1 4× conv6 63→63 @7²", rounds, forwardOnly);
+        Row<Conv<N22, N22, N28, N3, N1>>(table, "VGG L1 2× conv2 22→22 @28²", rounds, forwardOnly);
+        Row<Conv<N22, N45, N14, N3, N1>>(table, "VGG L1 2× conv3 22→45 @14²", rounds, forwardOnly);
         AnsiConsole.Write(table);
         return 0;
     }

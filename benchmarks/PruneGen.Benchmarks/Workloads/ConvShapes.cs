@@ -59,6 +59,11 @@ internal readonly struct N16 : IConstant
     public static int Value => 16;
 }
 
+internal readonly struct N22 : IConstant
+{
+    public static int Value => 22;
+}
+
 internal readonly struct N23 : IConstant
 {
     public static int Value => 23;

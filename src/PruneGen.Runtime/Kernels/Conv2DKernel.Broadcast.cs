@@ -151,18 +151,19 @@ public static unsafe partial class Conv2DKernel<TShape>
 
         var relu = work.Relu && work.Residual == null;
         fixed (int* taps = TapOffsets)
+        fixed (float* blockScale = work.BlockScale, blockShift = work.BlockShift)
         {
             for (var b = firstBlock; b < endBlock; b++)
             {
                 var weights = work.Packed + (16 * b * PatchLength);
-                Vector512<float> scale = Vector512.Create(work.BlockScale.AsSpan(16 * b, 16)), shift = Vector512.Create(work.BlockShift.AsSpan(16 * b, 16));
+                Vector512<float> scale = Vector512.Load(blockScale + (16 * b)), shift = Vector512.Load(blockShift + (16 * b));
                 for (var g = firstGroup; g < endGroup; g++)
                 {
                     var row = Math.Min(g * RunRows, TShape.OutHeight - RunRows);
                     for (var j = 0; j < RunColumns; j++)
                     {
                         var column = Math.Min(j * RunWidth, ow - RunWidth);
-                        Run<ForwardRun>(bordered + (row * s * bw) + (column * s), weights, taps, PatchLength, stage + (((row * ow) + column) * 16), scale, shift, relu, skip: -1);
+                        Run<ForwardRun, Vector512<float>, Lanes16>(bordered + (row * s * bw) + (column * s), weights, taps, PatchLength, stage + (((row * ow) + column) * 16), scale, shift, relu, skip: -1);
                     }
                 }
 
@@ -183,7 +184,7 @@ public static unsafe partial class Conv2DKernel<TShape>
     }
 
     /// <summary>
-    /// One run: <see cref="RunPositions"/> positions of 16 channels, <c>acc[p] = Σ_t x[origin + taps[t] + Source(p)] ·
+    /// One run: <see cref="RunPositions"/> positions of 16 channels (8 in F(4×4)'s 256-bit runs: <c>TL.Count</c>), <c>acc[p] = Σ_t x[origin + taps[t] + Source(p)] ·
     /// w[t]</c> over <paramref name="count"/> taps, then stored at <c>target + Target(p)</c>: the forward's
     /// <c>acc·scale + shift</c> (and ReLU) into its stage when <paramref name="skip"/> is negative, else added to what is
     /// there for every position from <paramref name="skip"/> on (the input gradient's scatter, where the positions before
@@ -191,147 +192,149 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// a shorter run are dropped when it is compiled.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Run<TRun>(float* origin, float* weights, int* taps, int count, float* target, Vector512<float> scale, Vector512<float> shift, bool relu, int skip)
+    private static void Run<TRun, TV, TL>(float* origin, float* weights, int* taps, int count, float* target, TV scale, TV shift, bool relu, int skip)
         where TRun : IRunOffsets
+        where TV : unmanaged
+        where TL : ILanes<TV>
     {
         int p = TRun.Positions;
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default;
-        Vector512<float> a7 = default, a8 = default, a9 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+        TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero, a4 = TL.Zero, a5 = TL.Zero, a6 = TL.Zero;
+        TV a7 = TL.Zero, a8 = TL.Zero, a9 = TL.Zero, a10 = TL.Zero, a11 = TL.Zero, a12 = TL.Zero, a13 = TL.Zero;
         for (var t = 0; t < count; t++)
         {
             var x = origin + taps[t];
-            var w = Vector512.Load(weights + (16 * t));
-            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(0)]), w, a0);
+            var w = TL.Load(weights + (TL.Count * t));
+            a0 = TL.MultiplyAddBroadcast(x + TRun.Source(0), w, a0);
             if (p > 1)
             {
-                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(1)]), w, a1);
+                a1 = TL.MultiplyAddBroadcast(x + TRun.Source(1), w, a1);
             }
 
             if (p > 2)
             {
-                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(2)]), w, a2);
+                a2 = TL.MultiplyAddBroadcast(x + TRun.Source(2), w, a2);
             }
 
             if (p > 3)
             {
-                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(3)]), w, a3);
+                a3 = TL.MultiplyAddBroadcast(x + TRun.Source(3), w, a3);
             }
 
             if (p > 4)
             {
-                a4 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(4)]), w, a4);
+                a4 = TL.MultiplyAddBroadcast(x + TRun.Source(4), w, a4);
             }
 
             if (p > 5)
             {
-                a5 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(5)]), w, a5);
+                a5 = TL.MultiplyAddBroadcast(x + TRun.Source(5), w, a5);
             }
 
             if (p > 6)
             {
-                a6 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(6)]), w, a6);
+                a6 = TL.MultiplyAddBroadcast(x + TRun.Source(6), w, a6);
             }
 
             if (p > 7)
             {
-                a7 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(7)]), w, a7);
+                a7 = TL.MultiplyAddBroadcast(x + TRun.Source(7), w, a7);
             }
 
             if (p > 8)
             {
-                a8 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(8)]), w, a8);
+                a8 = TL.MultiplyAddBroadcast(x + TRun.Source(8), w, a8);
             }
 
             if (p > 9)
             {
-                a9 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(9)]), w, a9);
+                a9 = TL.MultiplyAddBroadcast(x + TRun.Source(9), w, a9);
             }
 
             if (p > 10)
             {
-                a10 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(10)]), w, a10);
+                a10 = TL.MultiplyAddBroadcast(x + TRun.Source(10), w, a10);
             }
 
             if (p > 11)
             {
-                a11 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(11)]), w, a11);
+                a11 = TL.MultiplyAddBroadcast(x + TRun.Source(11), w, a11);
             }
 
             if (p > 12)
             {
-                a12 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(12)]), w, a12);
+                a12 = TL.MultiplyAddBroadcast(x + TRun.Source(12), w, a12);
             }
 
             if (p > 13)
             {
-                a13 = Vector512.FusedMultiplyAdd(Vector512.Create(x[TRun.Source(13)]), w, a13);
+                a13 = TL.MultiplyAddBroadcast(x + TRun.Source(13), w, a13);
             }
         }
 
-        Put<TRun>(a0, target, 0, scale, shift, relu, skip);
+        Put<TRun, TV, TL>(a0, target, 0, scale, shift, relu, skip);
         if (p > 1)
         {
-            Put<TRun>(a1, target, 1, scale, shift, relu, skip);
+            Put<TRun, TV, TL>(a1, target, 1, scale, shift, relu, skip);
         }
 
         if (p > 2)
         {
-            Put<TRun>(a2, target, 2, scale, shift, relu, skip);
+            Put<TRun, TV, TL>(a2, target, 2, scale, shift, relu, skip);
         }
 
         if (p > 3)
         {
-            Put<TRun>(a3, target, 3, scale, shift, relu, skip);
+            Put<TRun, TV, TL>(a3, target, 3, scale, shift, relu, skip);
         }
 
         if (p > 4)
         {
-            Put<TRun>(a4, target, 4, scale, shift, relu, skip);
+            Put<TRun, TV, TL>(a4, target, 4, scale, shift, relu, skip);
         }
 
         if (p > 5)
         {
-            Put<TRun>(a5, target, 5, scale, shift, relu, skip);
+            Put<TRun, TV, TL>(a5, target, 5, scale, shift, relu, skip);
         }
 
         if (p > 6)
         {
-            Put<TRun>(a6, target, 6, scale, shift, relu, skip);
+            Put<TRun, TV, TL>(a6, target, 6, scale, shift, relu, skip);
         }
 
         if (p > 7)
         {
-            Put<TRun>(a7, target, 7, scale, shift, relu, skip);
+            Put<TRun, TV, TL>(a7, target, 7, scale, shift, relu, skip);
         }
 
         if (p > 8)
         {
-            Put<TRun>(a8, target, 8, scale, shift, relu, skip);
+            Put<TRun, TV, TL>(a8, target, 8, scale, shift, relu, skip);
         }
 
         if (p > 9)
         {
-            Put<TRun>(a9, target, 9, scale, shift, relu, skip);
+            Put<TRun, TV, TL>(a9, target, 9, scale, shift, relu, skip);
         }
 
         if (p > 10)
         {
-            Put<TRun>(a10, target, 10, scale, shift, relu, skip);
+            Put<TRun, TV, TL>(a10, target, 10, scale, shift, relu, skip);
         }
 
         if (p > 11)
         {
-            Put<TRun>(a11, target, 11, scale, shift, relu, skip);
+            Put<TRun, TV, TL>(a11, target, 11, scale, shift, relu, skip);
         }
 
         if (p > 12)
         {
-            Put<TRun>(a12, target, 12, scale, shift, relu, skip);
+            Put<TRun, TV, TL>(a12, target, 12, scale, shift, relu, skip);
         }
 
         if (p > 13)
         {
-            Put<TRun>(a13, target, 13, scale, shift, relu, skip);
+            Put<TRun, TV, TL>(a13, target, 13, scale, shift, relu, skip);
         }
     }
 
@@ -339,29 +342,31 @@ public static unsafe partial class Conv2DKernel<TShape>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int At(int p) => ((p / RunWidth) * TShape.Stride * BorderedWidth) + ((p % RunWidth) * TShape.Stride);
 
-    /// <summary>Position <paramref name="p"/> of a run into its target (see <see cref="Run{TRun}"/>).</summary>
+    /// <summary>Position <paramref name="p"/> of a run into its target (see <see cref="Run{TRun, TV, TL}"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put<TRun>(Vector512<float> acc, float* target, int p, Vector512<float> scale, Vector512<float> shift, bool relu, int skip)
+    private static void Put<TRun, TV, TL>(TV acc, float* target, int p, TV scale, TV shift, bool relu, int skip)
         where TRun : IRunOffsets
+        where TV : unmanaged
+        where TL : ILanes<TV>
     {
         var at = target + TRun.Target(p);
         if (skip >= 0)
         {
             if (p >= skip)
             {
-                (Vector512.Load(at) + acc).Store(at);
+                TL.Store(TL.Add(TL.Load(at), acc), at);
             }
 
             return;
         }
 
-        var value = Vector512.FusedMultiplyAdd(acc, scale, shift);
+        var value = TL.MultiplyAdd(acc, scale, shift);
         if (relu)
         {
-            value = Vector512.Max(value, Vector512<float>.Zero);
+            value = TL.Max(value, TL.Zero);
         }
 
-        value.Store(at);
+        TL.Store(value, at);
     }
 
     /// <summary>Where position p of a run reads its input and puts its result, from the run's first position.</summary>
@@ -373,7 +378,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         /// <summary>Offset of position <paramref name="p"/> in what the taps read.</summary>
         static abstract int Source(int p);
 
-        /// <summary>Offset of position <paramref name="p"/>'s 16 floats in the target.</summary>
+        /// <summary>Offset of position <paramref name="p"/>'s vector (16 or 8 floats) in the target.</summary>
         static abstract int Target(int p);
     }
 

@@ -44,11 +44,15 @@ public static unsafe partial class Conv2DKernel<TShape>
 {
     /// <summary>
     /// Whether this layer's shape takes the Winograd path: stride-1, ungrouped 3×3 with at least
-    /// <see cref="WinogradMinInChannels"/> input channels, on AVX-512.
+    /// <see cref="WinogradMinInChannels"/> input channels, on AVX-512 (F(2×2) or F(4×4)), or with 256-bit vectors where
+    /// F(4×4) in 8 lanes beats the implicit product (<see cref="Winograd4Pays"/>).
     /// </summary>
     internal static bool WinogradShape =>
         TShape.Kernel == 3 && TShape.Stride == 1 && TShape.Groups == 1 && TShape.InChannels >= WinogradMinInChannels
-        && Simd.Level == SimdLevel.Vector512 && Avx512F.IsSupported && Avx2.IsSupported;
+        && (Winograd2Available || (Simd.Level == SimdLevel.Vector256 && Avx2.IsSupported && Fma.IsSupported && Winograd4Pays));
+
+    /// <summary>Whether F(2×2) can run: it puts 16 tiles in a vector and gathers columns with AVX-512's two-source permutes.</summary>
+    private static bool Winograd2Available => Simd.Level == SimdLevel.Vector512 && Avx512F.IsSupported && Avx2.IsSupported;
 
     /// <summary>
     /// Fewest input channels for Winograd. Each output channel's inverse transform costs the same whatever Cin is, while

@@ -6,8 +6,9 @@ using System.Runtime.Intrinsics;
 namespace PruneGen.Kernels;
 
 /// <summary>
-/// Winograd F(4×4, 3×3) with the channels in the vector lanes, for the stride-1 3×3 layers whose channel counts fill its
-/// lanes well enough (<see cref="Winograd4Pays"/>), forward, input gradient and weight gradient: each 4×4 block of outputs ("tile") comes from a 6×6 block of the bordered input, and
+/// Winograd F(4×4, 3×3) with the channels in the vector lanes (16, or 8 with 256-bit vectors: <see cref="Lanes4"/>), for
+/// the stride-1 3×3 layers whose channel counts fill its lanes well enough (<see cref="Winograd4Pays"/>), forward, input
+/// gradient and weight gradient: each 4×4 block of outputs ("tile") comes from a 6×6 block of the bordered input, and
 /// the 36 positions e of a tile are 36 independent products <c>M[e] = V[e] · U[e]</c>, (tiles × Cin)·(Cin × Cout). That
 /// is 36·Cin·Cout multiply-adds per 16 outputs against 144 for F(2×2, 3×3) and 144 for the direct method (4× fewer than
 /// direct, 1.78× fewer than F(2×2)); at 14×14 and 7×7 outputs the tiles cover 16×16 and 8×8, so 1.36× and (against
@@ -19,7 +20,7 @@ namespace PruneGen.Kernels;
 /// Why channels in the lanes: F(2×2)'s path (<c>Conv2DKernel.Winograd.cs</c>) puts 16 tiles in a vector and gathers
 /// every other input column with permutes; a 6×6 tile at a step of 4 would need a permute per column and per input row.
 /// With 16 channels of one pixel in a vector, every load of a tile transform is one whole vector, any output size tiles
-/// without packing, and the products are the broadcast path's run (<see cref="Run{TRun}"/>): a run of up to 14 tiles ×
+/// without packing, and the products are the broadcast path's run (<see cref="Run{TRun, TV, TL}"/>): a run of up to 14 tiles ×
 /// 16 output channels in registers, one broadcast transformed input value times 16 transformed filters per input channel.
 /// </para>
 /// <para>
@@ -37,15 +38,27 @@ namespace PruneGen.Kernels;
 /// </remarks>
 public static unsafe partial class Conv2DKernel<TShape>
 {
-    /// <summary>Blocks of 16 input channels (the last one's lanes past the last channel are never read).</summary>
-    private static readonly int InBlocks = (TShape.InChannels + 15) / 16;
+    /// <summary>
+    /// Lanes of F(4×4)'s vectors: 16 on AVX-512, 8 with 256-bit vectors (where F(2×2), which needs AVX-512's permutes, is
+    /// not available). On AVX-512, 8 lanes for the channel counts that fill blocks of 8 better (22 → 24 lanes, not 32)
+    /// were measured and dropped: Zen 4 runs a 512-bit operation for the price of a 256-bit one, so the transforms cost
+    /// twice as much per channel and the products gained nothing (22→22 @28² 3.2–3.3 ms against F(2×2)'s 3.1–3.3,
+    /// 23→23 @14² 0.95–1.0 against 0.85–0.86, 8→8 @28² 0.57–0.59 against 0.58–0.59; batch 64, one thread).
+    /// </summary>
+    internal static readonly int Lanes4 = Simd.Level == SimdLevel.Vector512 ? 16 : 8;
+
+    /// <summary>Blocks of <see cref="Lanes4"/> input channels (the last one's lanes past the last channel are never read).</summary>
+    private static readonly int InBlocks4 = (TShape.InChannels + Lanes4 - 1) / Lanes4;
+
+    /// <summary>Blocks of <see cref="Lanes4"/> output channels (the last one's lanes past the last channel have zero filters).</summary>
+    private static readonly int OutBlocks4 = (TShape.OutChannels + Lanes4 - 1) / Lanes4;
 
     /// <summary>
     /// Floats per tile of the transformed input: the input channels padded to whole blocks. A field, as the other sizes a
     /// product run reads are, so the optimized run sees a constant: as a property it stayed a call per position and input
     /// channel when the runtime compiled without profile data (`perf`, DOTNET_TieredPGO=0: 17 % of the layer).
     /// </summary>
-    private static readonly int TileStride4 = 16 * InBlocks;
+    private static readonly int TileStride4 = Lanes4 * InBlocks4;
 
     private static readonly int Tile4Rows = (TShape.OutHeight + 3) / 4;
 
@@ -72,14 +85,14 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// <summary>Floats from one position e's transformed inputs to the next (staggered: the 36 are written side by side).</summary>
     private static int V4Plane => Stagger(Chunk4Rows * TileStride4);
 
-    /// <summary>Floats from one position e's products to the next: [block][tile][16].</summary>
-    private static int M4Plane => Stagger(ChannelBlocks * Chunk4Rows * 16);
+    /// <summary>Floats from one position e's products to the next: [block][tile][lane].</summary>
+    private static int M4Plane => Stagger(OutBlocks4 * Chunk4Rows * Lanes4);
 
-    /// <summary>Floats from one position e's transformed filters to the next: [block][ci][16].</summary>
-    private static int U4Plane => Stagger(ChannelBlocks * TShape.InChannels * 16);
+    /// <summary>Floats from one position e's transformed filters to the next: [block][ci][lane].</summary>
+    private static int U4Plane => Stagger(OutBlocks4 * TShape.InChannels * Lanes4);
 
     private static int Winograd4PartLength =>
-        (36 * V4Plane) + (36 * M4Plane) + (16 * InSpatial) + 16 + (16 * Bordered4Height * Bordered4Width) + (32 * OutSpatial) + 16;
+        (36 * V4Plane) + (36 * M4Plane) + (Lanes4 * ((InSpatial + (Bordered4Height * Bordered4Width) + (2 * OutSpatial) + 2)));
 
     /// <summary>Input channel offsets 0 … Cin − 1: the "taps" of a product run (one broadcast value per input channel).</summary>
     private static readonly int[] ChannelSteps = Enumerable.Range(0, TShape.InChannels).ToArray();
@@ -102,10 +115,25 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// 2 055 → 1 235 (1.36 × 1.00), 45→45 @7² 840–890 → 570–610 (1.78 × 0.88), 31→31 @7² 455 → 330–365; against it
     /// 11→11 @28² 925–970 → 1 205–1 405 (1.78 × 0.47), 23→23 @14² 875–990 → 995–1 070 (1.36 × 0.52), 8→8 @28²
     /// 870 → 1 020 (1.78 × 0.25).
+    /// <para>
+    /// With 256-bit vectors the alternative is the implicit product (9 multiply-adds per output and channel pair against
+    /// F(4×4)'s 2.25, 4×), so the gate is 4 × the fill of blocks of 8 × the tiles' cover of the output ≥ 2.5, the rest
+    /// going to the transforms. Measured there (`PRUNEGEN_SIMD=256`, one thread, batch 64, implicit → F(4×4) ms): 32→32
+    /// @28² 11.4 → 4.9, 64→64 @14² 11.6 → 5.0, 128→128 @7² 11.3 → 7.2, 16→16 @28² 2.8 → 2.4, 32→32 @14² 3.0 → 1.5,
+    /// 23→23 @14² 1.53 → 1.00 (score 2.8), 8→8 @28² 0.77 → 0.55 (4.0), 22→22 @28² 5.3 → 3.4 (3.4); against it 11→11
+    /// @28² 1.27 → 1.53 (score 1.9).
+    /// </para>
     /// </summary>
-    internal static readonly bool Winograd4Pays =
-        (double)TShape.InChannels * TShape.OutChannels / (TileStride4 * 16 * ChannelBlocks)
-        * (64.0 / 36) * (4 * TilesPerSample) / (16 * Tiles4) >= 1.0;
+    internal static readonly bool Winograd4Pays = Simd.Level == SimdLevel.Vector512
+        ? Fill4(16) * (64.0 / 36) * (4 * TilesPerSample) / (16 * Tiles4) >= 1.0
+        : Fill4(8) * 4.0 * OutSpatial / (16 * Tiles4) >= 2.5;
+
+    /// <summary>The share of the padded blocks' Cin·Cout product that real channels take, with blocks of <paramref name="lanes"/>.</summary>
+    private static double Fill4(int lanes)
+    {
+        int cin = TShape.InChannels, cout = TShape.OutChannels;
+        return (double)cin * cout / ((cin + lanes - 1) / lanes * lanes * ((cout + lanes - 1) / lanes * lanes));
+    }
 
     /// <summary>Before the parts run: rent each part's buffers, find the transformed filters and pad the fused scale and shift to whole blocks.</summary>
     private static void Winograd4Prepare(ForwardWork work, int parts)
@@ -115,37 +143,40 @@ public static unsafe partial class Conv2DKernel<TShape>
             work.PartSpaces[p] = (nint)WinogradWorkspace.Rent(p, Winograd4PartLength);
         }
 
-        work.U = (t_filters4 ??= new WinogradFilters((36 * U4Plane) + (9 * 16 * TShape.InChannels), &TransformWeights4)).For(work.W);
+        delegate*<float*, float*, void> transform = Lanes4 == 16 ? &TransformWeights4<Vector512<float>, Lanes16> : &TransformWeights4<Vector256<float>, Lanes8>;
+        work.U = (t_filters4 ??= new WinogradFilters((36 * U4Plane) + (9 * Lanes4 * TShape.InChannels), transform)).For(work.W);
         work.Scale.CopyTo(work.BlockScale, 0);
         work.Shift.CopyTo(work.BlockShift, 0);
     }
 
     /// <summary>
-    /// Transforms every filter: <c>U[e][block][ci][lane] = (G·g·Gᵀ)[e]</c> for <c>g = W[16·block + lane, ci]</c>, 16 output
+    /// Transforms every filter: <c>U[e][block][ci][lane] = (G·g·Gᵀ)[e]</c> for <c>g = W[L·block + lane, ci]</c>, L output
     /// channels per vector (the weights transposed tap-major per block first, into the buffer's tail).
     /// </summary>
-    private static void TransformWeights4(float* weight, float* u)
+    private static void TransformWeights4<TV, TL>(float* weight, float* u)
+        where TV : unmanaged
+        where TL : ILanes<TV>
     {
-        int cin = TShape.InChannels, patch = 9 * cin, plane = U4Plane;
+        int cin = TShape.InChannels, patch = 9 * cin, plane = U4Plane, l = TL.Count;
         var packed = u + (36 * plane);
-        for (var b = 0; b < ChannelBlocks; b++)
+        for (var b = 0; b < OutBlocks4; b++)
         {
-            var channels = Math.Min(16, TShape.OutChannels - (16 * b));
-            if (channels < 16)
+            var channels = Math.Min(l, TShape.OutChannels - (l * b));
+            if (channels < l)
             {
-                new Span<float>(packed, 16 * patch).Clear();
+                new Span<float>(packed, l * patch).Clear();
             }
 
-            Transpose.Matrix(weight + (16 * b * patch), channels, patch, patch, packed, 16);
+            Transpose.Matrix(weight + (l * b * patch), channels, patch, patch, packed, l);
             for (var ci = 0; ci < cin; ci++)
             {
-                var g = packed + (ci * 9 * 16);
+                var g = packed + (ci * 9 * l);
 
                 // G down each filter column (kh), then along each of the 6 rows (kw): position e = 6·row + column.
-                G6(Vector512.Load(g), Vector512.Load(g + 48), Vector512.Load(g + 96), out var h00, out var h10, out var h20, out var h30, out var h40, out var h50);
-                G6(Vector512.Load(g + 16), Vector512.Load(g + 64), Vector512.Load(g + 112), out var h01, out var h11, out var h21, out var h31, out var h41, out var h51);
-                G6(Vector512.Load(g + 32), Vector512.Load(g + 80), Vector512.Load(g + 128), out var h02, out var h12, out var h22, out var h32, out var h42, out var h52);
-                var target = u + (((b * cin) + ci) * 16);
+                G6(TL.Load(g), TL.Load(g + (3 * l)), TL.Load(g + (6 * l)), out var h00, out var h10, out var h20, out var h30, out var h40, out var h50);
+                G6(TL.Load(g + l), TL.Load(g + (4 * l)), TL.Load(g + (7 * l)), out var h01, out var h11, out var h21, out var h31, out var h41, out var h51);
+                G6(TL.Load(g + (2 * l)), TL.Load(g + (5 * l)), TL.Load(g + (8 * l)), out var h02, out var h12, out var h22, out var h32, out var h42, out var h52);
+                var target = u + (((b * cin) + ci) * l);
                 Row(h00, h01, h02, target, plane);
                 Row(h10, h11, h12, target + (6 * plane), plane);
                 Row(h20, h21, h22, target + (12 * plane), plane);
@@ -155,28 +186,28 @@ public static unsafe partial class Conv2DKernel<TShape>
             }
         }
 
-        static void Row(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, float* target, int plane)
+        static void Row(TV g0, TV g1, TV g2, float* target, int plane)
         {
             G6(g0, g1, g2, out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
-            u0.Store(target);
-            u1.Store(target + plane);
-            u2.Store(target + (2 * plane));
-            u3.Store(target + (3 * plane));
-            u4.Store(target + (4 * plane));
-            u5.Store(target + (5 * plane));
+            TL.Store(u0, target);
+            TL.Store(u1, target + plane);
+            TL.Store(u2, target + (2 * plane));
+            TL.Store(u3, target + (3 * plane));
+            TL.Store(u4, target + (4 * plane));
+            TL.Store(u5, target + (5 * plane));
         }
 
         // G = [1/4, 0, 0; −1/6, −1/6, −1/6; −1/6, 1/6, −1/6; 1/24, 1/12, 1/6; 1/24, −1/12, 1/6; 0, 0, 1].
-        static void G6(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, out Vector512<float> u0, out Vector512<float> u1, out Vector512<float> u2, out Vector512<float> u3, out Vector512<float> u4, out Vector512<float> u5)
+        static void G6(TV g0, TV g1, TV g2, out TV u0, out TV u1, out TV u2, out TV u3, out TV u4, out TV u5)
         {
-            var sum = g0 + g2;
-            var sixth = Vector512.Create(-1f / 6);
-            var even = Vector512.FusedMultiplyAdd(g0, Vector512.Create(1f / 24), g2 * Vector512.Create(1f / 6));
-            u0 = g0 * Vector512.Create(0.25f);
-            u1 = (sum + g1) * sixth;
-            u2 = (sum - g1) * sixth;
-            u3 = Vector512.FusedMultiplyAdd(g1, Vector512.Create(1f / 12), even);
-            u4 = Vector512.FusedMultiplyAdd(g1, Vector512.Create(-1f / 12), even);
+            var sum = TL.Add(g0, g2);
+            var sixth = TL.Broadcast(-1f / 6);
+            var even = TL.MultiplyAdd(g0, TL.Broadcast(1f / 24), TL.Multiply(g2, TL.Broadcast(1f / 6)));
+            u0 = TL.Multiply(g0, TL.Broadcast(0.25f));
+            u1 = TL.Multiply(TL.Add(sum, g1), sixth);
+            u2 = TL.Multiply(TL.Subtract(sum, g1), sixth);
+            u3 = TL.MultiplyAdd(g1, TL.Broadcast(1f / 12), even);
+            u4 = TL.MultiplyAdd(g1, TL.Broadcast(-1f / 12), even);
             u5 = g2;
         }
     }
@@ -187,12 +218,13 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// </summary>
     private static void Winograd4Space(float* space, out float* v, out float* m, out float* dense, out float* bordered, out float* stage, out float* planes)
     {
+        var l = Lanes4;
         v = space;
         m = v + (36 * V4Plane);
         dense = m + (36 * M4Plane);
-        bordered = dense + (16 * InSpatial) + 16;
-        stage = bordered + (16 * Bordered4Height * Bordered4Width);
-        planes = stage + (16 * OutSpatial);
+        bordered = dense + (l * InSpatial) + l;
+        stage = bordered + (l * Bordered4Height * Bordered4Width);
+        planes = stage + (l * OutSpatial);
     }
 
     /// <summary>
@@ -202,6 +234,20 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// </summary>
     private static void Winograd4Range(ForwardWork work, int part, int from, int to, int firstBlock, int endBlock)
     {
+        if (Lanes4 == 16)
+        {
+            Winograd4Range<Vector512<float>, Lanes16>(work, part, from, to, firstBlock, endBlock);
+        }
+        else
+        {
+            Winograd4Range<Vector256<float>, Lanes8>(work, part, from, to, firstBlock, endBlock);
+        }
+    }
+
+    private static void Winograd4Range<TV, TL>(ForwardWork work, int part, int from, int to, int firstBlock, int endBlock)
+        where TV : unmanaged
+        where TL : ILanes<TV>
+    {
         Winograd4Space((float*)work.PartSpaces[part], out var v, out var m, out var dense, out var bordered, out var stage, out var planes);
         ClearBorder4(bordered);
         var cin = TShape.InChannels;
@@ -210,15 +256,15 @@ public static unsafe partial class Conv2DKernel<TShape>
             var count = Math.Min(Chunk4, to - n);
             for (var s = 0; s < count; s++)
             {
-                TransformInput4(work.X + ((n + s) * cin * InSpatial), v + (s * Tiles4 * TileStride4), dense, bordered, 0, Tile4Rows);
+                TransformInput4<TV, TL>(work.X + ((n + s) * cin * InSpatial), v + (s * Tiles4 * TileStride4), dense, bordered, 0, Tile4Rows);
             }
 
-            Products4(work.U, v, m, count * Tiles4, firstBlock, endBlock);
+            Products4<TV, TL>(work.U, v, m, count * Tiles4, firstBlock, endBlock);
             for (var s = 0; s < count; s++)
             {
                 for (var b = firstBlock; b < endBlock; b++)
                 {
-                    OutputBlock4(work, m + (((b * Chunk4Rows) + (s * Tiles4)) * 16), n + s, b, stage, planes, 0, Tile4Rows);
+                    OutputBlock4<TV, TL>(work, m + (((b * Chunk4Rows) + (s * Tiles4)) * TL.Count), n + s, b, stage, planes, 0, Tile4Rows);
                 }
             }
         }
@@ -229,13 +275,27 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// (4 tiles a channel at 7×7, 16 at 14×14: cheap beside its share of the products).
     /// </summary>
     private static void Winograd4Blocks(ForwardWork work, int part, int parts) =>
-        Winograd4Range(work, part, 0, 1, ChannelBlocks * part / parts, ChannelBlocks * (part + 1) / parts);
+        Winograd4Range(work, part, 0, 1, OutBlocks4 * part / parts, OutBlocks4 * (part + 1) / parts);
 
     /// <summary>
     /// One sample on several threads (batch 1) whose output channels are a single block, split by bands of tile rows: each
     /// part transposes the input rows its tiles read, and transforms, multiplies and stores only its own tiles.
     /// </summary>
     private static void Winograd4Band(ForwardWork work, int part, int parts)
+    {
+        if (Lanes4 == 16)
+        {
+            Winograd4Band<Vector512<float>, Lanes16>(work, part, parts);
+        }
+        else
+        {
+            Winograd4Band<Vector256<float>, Lanes8>(work, part, parts);
+        }
+    }
+
+    private static void Winograd4Band<TV, TL>(ForwardWork work, int part, int parts)
+        where TV : unmanaged
+        where TL : ILanes<TV>
     {
         int firstRow = Tile4Rows * part / parts, endRow = Tile4Rows * (part + 1) / parts;
         if (firstRow >= endRow)
@@ -245,23 +305,25 @@ public static unsafe partial class Conv2DKernel<TShape>
 
         Winograd4Space((float*)work.PartSpaces[part], out var v, out var m, out var dense, out var bordered, out var stage, out var planes);
         ClearBorder4(bordered);
-        TransformInput4(work.X, v, dense, bordered, firstRow, endRow);
-        Products4(work.U, v, m, (endRow - firstRow) * Tile4Columns, 0, ChannelBlocks);
-        for (var b = 0; b < ChannelBlocks; b++)
+        TransformInput4<TV, TL>(work.X, v, dense, bordered, firstRow, endRow);
+        Products4<TV, TL>(work.U, v, m, (endRow - firstRow) * Tile4Columns, 0, OutBlocks4);
+        for (var b = 0; b < OutBlocks4; b++)
         {
-            OutputBlock4(work, m + (b * Chunk4Rows * 16), 0, b, stage, planes, firstRow, endRow);
+            OutputBlock4<TV, TL>(work, m + (b * Chunk4Rows * TL.Count), 0, b, stage, planes, firstRow, endRow);
         }
     }
 
     /// <summary>
     /// The 36 products <c>M[e] = V[e]·U[e]</c> of <paramref name="tiles"/> tiles for output blocks <paramref name="firstBlock"/>
-    /// to <paramref name="endBlock"/> − 1: in runs of <see cref="Run4"/> tiles × 16 channels, or, for fewer than 14 tiles
+    /// to <paramref name="endBlock"/> − 1: in runs of <see cref="Run4"/> tiles × L channels, or, for fewer than 14 tiles
     /// (one sample at 7×7: 4), in groups of 4 tiles × 3 blocks, so that a short run does not leave the registers idle.
     /// </summary>
-    private static void Products4(float* u, float* v, float* m, int tiles, int firstBlock, int endBlock)
+    private static void Products4<TV, TL>(float* u, float* v, float* m, int tiles, int firstBlock, int endBlock)
+        where TV : unmanaged
+        where TL : ILanes<TV>
     {
-        var cin = TShape.InChannels;
-        Vector512<float> one = Vector512<float>.One, zero = Vector512<float>.Zero;
+        int cin = TShape.InChannels, l = TL.Count;
+        var one = TL.Broadcast(1f);
         fixed (int* steps = ChannelSteps)
         {
             for (var e = 0; e < 36; e++)
@@ -273,7 +335,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                     {
                         for (var b = firstBlock; b < endBlock; b += 3)
                         {
-                            FourTiles(ve + (t * TileStride4), ue + (b * cin * 16), me + (((b * Chunk4Rows) + t) * 16), Math.Min(3, endBlock - b));
+                            FourTiles<TV, TL>(ve + (t * TileStride4), ue + (b * cin * l), me + (((b * Chunk4Rows) + t) * l), Math.Min(3, endBlock - b));
                         }
                     }
 
@@ -285,7 +347,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                 {
                     for (var b = firstBlock; b < endBlock; b++)
                     {
-                        Run<Winograd4Run>(ve + (r * Run4 * TileStride4), ue + (b * cin * 16), steps, cin, me + (((b * Chunk4Rows) + (r * Run4)) * 16), one, zero, relu: false, skip: -1);
+                        Run<Winograd4Run, TV, TL>(ve + (r * Run4 * TileStride4), ue + (b * cin * l), steps, cin, me + (((b * Chunk4Rows) + (r * Run4)) * l), one, TL.Zero, relu: false, skip: -1);
                     }
                 }
             }
@@ -293,40 +355,42 @@ public static unsafe partial class Conv2DKernel<TShape>
     }
 
     /// <summary>
-    /// 4 tiles × <paramref name="blocks"/> (1 to 3) blocks of 16 output channels in 12 registers: per input channel, 3 loads of
+    /// 4 tiles × <paramref name="blocks"/> (1 to 3) blocks of L output channels in 12 registers: per input channel, 3 loads of
     /// filters and 4 broadcasts feed 12 multiply-adds (a run of 4 tiles would feed 4 from 5 loads).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FourTiles(float* v, float* u, float* m, int blocks)
+    private static void FourTiles<TV, TL>(float* v, float* u, float* m, int blocks)
+        where TV : unmanaged
+        where TL : ILanes<TV>
     {
-        int cin = TShape.InChannels, stride = TileStride4, block = 16 * cin, rows = 16 * Chunk4Rows;
-        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        int cin = TShape.InChannels, stride = TileStride4, l = TL.Count, block = l * cin, rows = l * Chunk4Rows;
+        TV a00 = TL.Zero, a01 = TL.Zero, a02 = TL.Zero, a03 = TL.Zero;
+        TV a10 = TL.Zero, a11 = TL.Zero, a12 = TL.Zero, a13 = TL.Zero;
+        TV a20 = TL.Zero, a21 = TL.Zero, a22 = TL.Zero, a23 = TL.Zero;
         for (var ci = 0; ci < cin; ci++)
         {
-            Vector512<float> x0 = Vector512.Create(v[ci]), x1 = Vector512.Create(v[stride + ci]), x2 = Vector512.Create(v[(2 * stride) + ci]), x3 = Vector512.Create(v[(3 * stride) + ci]);
-            var w = Vector512.Load(u + (16 * ci));
-            a00 = Vector512.FusedMultiplyAdd(x0, w, a00);
-            a01 = Vector512.FusedMultiplyAdd(x1, w, a01);
-            a02 = Vector512.FusedMultiplyAdd(x2, w, a02);
-            a03 = Vector512.FusedMultiplyAdd(x3, w, a03);
+            TV x0 = TL.Broadcast(v[ci]), x1 = TL.Broadcast(v[stride + ci]), x2 = TL.Broadcast(v[(2 * stride) + ci]), x3 = TL.Broadcast(v[(3 * stride) + ci]);
+            var w = TL.Load(u + (l * ci));
+            a00 = TL.MultiplyAdd(x0, w, a00);
+            a01 = TL.MultiplyAdd(x1, w, a01);
+            a02 = TL.MultiplyAdd(x2, w, a02);
+            a03 = TL.MultiplyAdd(x3, w, a03);
             if (blocks > 1)
             {
-                w = Vector512.Load(u + block + (16 * ci));
-                a10 = Vector512.FusedMultiplyAdd(x0, w, a10);
-                a11 = Vector512.FusedMultiplyAdd(x1, w, a11);
-                a12 = Vector512.FusedMultiplyAdd(x2, w, a12);
-                a13 = Vector512.FusedMultiplyAdd(x3, w, a13);
+                w = TL.Load(u + block + (l * ci));
+                a10 = TL.MultiplyAdd(x0, w, a10);
+                a11 = TL.MultiplyAdd(x1, w, a11);
+                a12 = TL.MultiplyAdd(x2, w, a12);
+                a13 = TL.MultiplyAdd(x3, w, a13);
             }
 
             if (blocks > 2)
             {
-                w = Vector512.Load(u + (2 * block) + (16 * ci));
-                a20 = Vector512.FusedMultiplyAdd(x0, w, a20);
-                a21 = Vector512.FusedMultiplyAdd(x1, w, a21);
-                a22 = Vector512.FusedMultiplyAdd(x2, w, a22);
-                a23 = Vector512.FusedMultiplyAdd(x3, w, a23);
+                w = TL.Load(u + (2 * block) + (l * ci));
+                a20 = TL.MultiplyAdd(x0, w, a20);
+                a21 = TL.MultiplyAdd(x1, w, a21);
+                a22 = TL.MultiplyAdd(x2, w, a22);
+                a23 = TL.MultiplyAdd(x3, w, a23);
             }
         }
 
@@ -341,56 +405,58 @@ public static unsafe partial class Conv2DKernel<TShape>
             Store(a20, a21, a22, a23, m + (2 * rows));
         }
 
-        static void Store(Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, Vector512<float> t3, float* m)
+        static void Store(TV t0, TV t1, TV t2, TV t3, float* m)
         {
-            t0.Store(m);
-            t1.Store(m + 16);
-            t2.Store(m + 32);
-            t3.Store(m + 48);
+            TL.Store(t0, m);
+            TL.Store(t1, m + TL.Count);
+            TL.Store(t2, m + (2 * TL.Count));
+            TL.Store(t3, m + (3 * TL.Count));
         }
     }
 
     /// <summary>Zeroes the bordered block's border: the rows above and below the input and the columns beside it (its interior is rewritten per block).</summary>
     private static void ClearBorder4(float* bordered)
     {
-        int bw = Bordered4Width, pad = TShape.Padding, h = TShape.InHeight, wd = TShape.InWidth;
-        new Span<float>(bordered, 16 * pad * bw).Clear();
+        int bw = Bordered4Width, pad = TShape.Padding, h = TShape.InHeight, wd = TShape.InWidth, l = Lanes4;
+        new Span<float>(bordered, l * pad * bw).Clear();
         for (var y = pad; y < pad + h; y++)
         {
-            var row = bordered + (16 * y * bw);
-            new Span<float>(row, 16 * pad).Clear();
-            new Span<float>(row + (16 * (pad + wd)), 16 * (bw - pad - wd)).Clear();
+            var row = bordered + (l * y * bw);
+            new Span<float>(row, l * pad).Clear();
+            new Span<float>(row + (l * (pad + wd)), l * (bw - pad - wd)).Clear();
         }
 
-        new Span<float>(bordered + (16 * (pad + h) * bw), 16 * (Bordered4Height - pad - h) * bw).Clear();
+        new Span<float>(bordered + (l * (pad + h) * bw), l * (Bordered4Height - pad - h) * bw).Clear();
     }
 
     /// <summary>
     /// One sample's <c>V[e][tile][ci] = (Bᵀ·d·B)[e]</c> for its tile rows <paramref name="firstRow"/> to <paramref name="endRow"/> − 1
-    /// into <paramref name="v"/> (their first tile): per block of 16 input channels, the rows they read transposed
+    /// into <paramref name="v"/> (their first tile): per block of L input channels, the rows they read transposed
     /// pixel-major into <paramref name="dense"/>, copied inside the border, then each tile.
     /// </summary>
-    private static void TransformInput4(float* input, float* v, float* dense, float* bordered, int firstRow, int endRow)
+    private static void TransformInput4<TV, TL>(float* input, float* v, float* dense, float* bordered, int firstRow, int endRow)
+        where TV : unmanaged
+        where TL : ILanes<TV>
     {
-        int bw = Bordered4Width, pad = TShape.Padding, wd = TShape.InWidth, tc = Tile4Columns, stride = TileStride4, plane = V4Plane;
+        int bw = Bordered4Width, pad = TShape.Padding, wd = TShape.InWidth, tc = Tile4Columns, stride = TileStride4, plane = V4Plane, l = TL.Count;
 
         // The input rows the band's tiles read (all of them unless one sample is split by bands).
         int top = Math.Max(0, (4 * firstRow) - pad), bottom = Math.Min(TShape.InHeight, (4 * endRow) + 2 - pad);
         var rows = stackalloc float[36 * 16];
-        for (var b = 0; b < InBlocks; b++)
+        for (var b = 0; b < InBlocks4; b++)
         {
-            var channels = Math.Min(16, TShape.InChannels - (16 * b));
-            Transpose.Matrix(input + (16 * b * InSpatial) + (top * wd), channels, (bottom - top) * wd, InSpatial, dense + (16 * top * wd), 16);
+            var channels = Math.Min(l, TShape.InChannels - (l * b));
+            Transpose.Matrix(input + (l * b * InSpatial) + (top * wd), channels, (bottom - top) * wd, InSpatial, dense + (l * top * wd), l);
             for (var y = top; y < bottom; y++)
             {
-                new ReadOnlySpan<float>(dense + (16 * y * wd), 16 * wd).CopyTo(new Span<float>(bordered + (16 * (((y + pad) * bw) + pad)), 16 * wd));
+                new ReadOnlySpan<float>(dense + (l * y * wd), l * wd).CopyTo(new Span<float>(bordered + (l * (((y + pad) * bw) + pad)), l * wd));
             }
 
             for (var ty = firstRow; ty < endRow; ty++)
             {
                 for (var tx = 0; tx < tc; tx++)
                 {
-                    TileIn(bordered + (16 * ((4 * ty * bw) + (4 * tx))), 16 * bw, rows, v + (((((ty - firstRow) * tc) + tx) * stride) + (16 * b)), plane);
+                    TileIn(bordered + (l * ((4 * ty * bw) + (4 * tx))), l * bw, rows, v + (((((ty - firstRow) * tc) + tx) * stride) + (l * b)), plane);
                 }
             }
         }
@@ -399,49 +465,55 @@ public static unsafe partial class Conv2DKernel<TShape>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void TileIn(float* origin, int rowStep, float* rows, float* target, int plane)
         {
+            var l = TL.Count;
             for (var j = 0; j < 6; j++)
             {
-                var c = origin + (16 * j);
-                Bt6(Vector512.Load(c), Vector512.Load(c + rowStep), Vector512.Load(c + (2 * rowStep)), Vector512.Load(c + (3 * rowStep)), Vector512.Load(c + (4 * rowStep)), Vector512.Load(c + (5 * rowStep)), rows + (16 * j), 96);
+                var c = origin + (l * j);
+                Bt6(TL.Load(c), TL.Load(c + rowStep), TL.Load(c + (2 * rowStep)), TL.Load(c + (3 * rowStep)), TL.Load(c + (4 * rowStep)), TL.Load(c + (5 * rowStep)), rows + (l * j), 6 * l);
             }
 
             for (var k = 0; k < 6; k++)
             {
-                var row = rows + (96 * k);
-                Bt6(Vector512.Load(row), Vector512.Load(row + 16), Vector512.Load(row + 32), Vector512.Load(row + 48), Vector512.Load(row + 64), Vector512.Load(row + 80), target + (6 * k * plane), plane);
+                var row = rows + (6 * l * k);
+                Bt6(TL.Load(row), TL.Load(row + l), TL.Load(row + (2 * l)), TL.Load(row + (3 * l)), TL.Load(row + (4 * l)), TL.Load(row + (5 * l)), target + (6 * k * plane), plane);
             }
         }
 
         // Bᵀ = [4, 0, −5, 0, 1, 0; 0, −4, −4, 1, 1, 0; 0, 4, −4, −1, 1, 0; 0, −2, −1, 2, 1, 0; 0, 2, −1, −2, 1, 0; 0, 4, 0, −5, 0, 1].
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void Bt6(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4, Vector512<float> d5, float* target, int step)
+        static void Bt6(TV d0, TV d1, TV d2, TV d3, TV d4, TV d5, float* target, int step)
         {
-            Vector512<float> four = Vector512.Create(4f), five = Vector512.Create(-5f), two = Vector512.Create(2f);
-            Vector512<float> sum12 = d1 + d2, diff12 = d1 - d2, diff31 = d3 - d1, diff42 = d4 - d2;
-            Vector512.FusedMultiplyAdd(four, d0, Vector512.FusedMultiplyAdd(five, d2, d4)).Store(target);
-            Vector512.FusedMultiplyAdd(-four, sum12, d3 + d4).Store(target + step);
-            Vector512.FusedMultiplyAdd(four, diff12, d4 - d3).Store(target + (2 * step));
-            Vector512.FusedMultiplyAdd(two, diff31, diff42).Store(target + (3 * step));
-            Vector512.FusedMultiplyAdd(-two, diff31, diff42).Store(target + (4 * step));
-            Vector512.FusedMultiplyAdd(four, d1, Vector512.FusedMultiplyAdd(five, d3, d5)).Store(target + (5 * step));
+            TV four = TL.Broadcast(4f), minusFour = TL.Broadcast(-4f), five = TL.Broadcast(-5f), two = TL.Broadcast(2f), minusTwo = TL.Broadcast(-2f);
+            TV sum12 = TL.Add(d1, d2), diff12 = TL.Subtract(d1, d2), diff31 = TL.Subtract(d3, d1), diff42 = TL.Subtract(d4, d2);
+            TL.Store(TL.MultiplyAdd(four, d0, TL.MultiplyAdd(five, d2, d4)), target);
+            TL.Store(TL.MultiplyAdd(minusFour, sum12, TL.Add(d3, d4)), target + step);
+            TL.Store(TL.MultiplyAdd(four, diff12, TL.Subtract(d4, d3)), target + (2 * step));
+            TL.Store(TL.MultiplyAdd(two, diff31, diff42), target + (3 * step));
+            TL.Store(TL.MultiplyAdd(minusTwo, diff31, diff42), target + (4 * step));
+            TL.Store(TL.MultiplyAdd(four, d1, TL.MultiplyAdd(five, d3, d5)), target + (5 * step));
         }
     }
 
     /// <summary>
     /// Output block <paramref name="block"/> of sample <paramref name="n"/>: <c>Y = Aᵀ·M·A</c> for each of its tiles (from
-    /// <paramref name="m"/>, the block's first tile of the sample), with the fused scale and shift, into the stage (16
+    /// <paramref name="m"/>, the block's first tile of the sample), with the fused scale and shift, into the stage (L
     /// floats a pixel, pixels past the output's edge dropped), then transposed into the output planes.
     /// </summary>
-    private static void OutputBlock4(ForwardWork work, float* m, int n, int block, float* stage, float* planes, int firstRow, int endRow)
+    private static void OutputBlock4<TV, TL>(ForwardWork work, float* m, int n, int block, float* stage, float* planes, int firstRow, int endRow)
+        where TV : unmanaged
+        where TL : ILanes<TV>
     {
-        int tc = Tile4Columns, ow = TShape.OutWidth, oh = TShape.OutHeight, plane = M4Plane;
+        int tc = Tile4Columns, ow = TShape.OutWidth, oh = TShape.OutHeight, plane = M4Plane, l = TL.Count;
         var inRegisters = work.Residual == null && !work.Accumulate;
         var relu = inRegisters && work.Relu;
-        Vector512<float> scale = Vector512<float>.One, shift = Vector512<float>.Zero;
+        TV scale = TL.Broadcast(1f), shift = TL.Zero;
         if (!work.Accumulate)
         {
-            scale = Vector512.Create(work.BlockScale.AsSpan(16 * block, 16));
-            shift = Vector512.Create(work.BlockShift.AsSpan(16 * block, 16));
+            fixed (float* blockScale = work.BlockScale, blockShift = work.BlockShift)
+            {
+                scale = TL.Load(blockScale + (l * block));
+                shift = TL.Load(blockShift + (l * block));
+            }
         }
 
         var columns = stackalloc float[24 * 16];
@@ -449,40 +521,40 @@ public static unsafe partial class Conv2DKernel<TShape>
         {
             for (var tx = 0; tx < tc; tx++)
             {
-                var tile = m + (16 * (((ty - firstRow) * tc) + tx));
+                var tile = m + (l * (((ty - firstRow) * tc) + tx));
 
                 // Aᵀ along each of the 6 rows of M (into 4 columns), then down each column into the tile's 4 output rows.
                 for (var k = 0; k < 6; k++)
                 {
                     var row = tile + (6 * k * plane);
-                    At6(Vector512.Load(row), Vector512.Load(row + plane), Vector512.Load(row + (2 * plane)), Vector512.Load(row + (3 * plane)), Vector512.Load(row + (4 * plane)), Vector512.Load(row + (5 * plane)), out var c0, out var c1, out var c2, out var c3);
-                    var at = columns + (16 * k);
-                    c0.Store(at);
-                    c1.Store(at + 96);
-                    c2.Store(at + 192);
-                    c3.Store(at + 288);
+                    At6(TL.Load(row), TL.Load(row + plane), TL.Load(row + (2 * plane)), TL.Load(row + (3 * plane)), TL.Load(row + (4 * plane)), TL.Load(row + (5 * plane)), out var c0, out var c1, out var c2, out var c3);
+                    var at = columns + (l * k);
+                    TL.Store(c0, at);
+                    TL.Store(c1, at + (6 * l));
+                    TL.Store(c2, at + (12 * l));
+                    TL.Store(c3, at + (18 * l));
                 }
 
                 for (var c = 0; c < 4 && (4 * tx) + c < ow; c++)
                 {
-                    var column = columns + (96 * c);
-                    At6(Vector512.Load(column), Vector512.Load(column + 16), Vector512.Load(column + 32), Vector512.Load(column + 48), Vector512.Load(column + 64), Vector512.Load(column + 80), out var o0, out var o1, out var o2, out var o3);
-                    var pixel = stage + (16 * ((4 * ty * ow) + (4 * tx) + c));
+                    var column = columns + (6 * l * c);
+                    At6(TL.Load(column), TL.Load(column + l), TL.Load(column + (2 * l)), TL.Load(column + (3 * l)), TL.Load(column + (4 * l)), TL.Load(column + (5 * l)), out var o0, out var o1, out var o2, out var o3);
+                    var pixel = stage + (l * ((4 * ty * ow) + (4 * tx) + c));
                     var rows = Math.Min(4, oh - (4 * ty));
                     Store(o0, scale, shift, relu, pixel);
                     if (rows > 1)
                     {
-                        Store(o1, scale, shift, relu, pixel + (16 * ow));
+                        Store(o1, scale, shift, relu, pixel + (l * ow));
                     }
 
                     if (rows > 2)
                     {
-                        Store(o2, scale, shift, relu, pixel + (32 * ow));
+                        Store(o2, scale, shift, relu, pixel + (2 * l * ow));
                     }
 
                     if (rows > 3)
                     {
-                        Store(o3, scale, shift, relu, pixel + (48 * ow));
+                        Store(o3, scale, shift, relu, pixel + (3 * l * ow));
                     }
                 }
             }
@@ -490,12 +562,12 @@ public static unsafe partial class Conv2DKernel<TShape>
 
         // The stage's rows (pixels) of the band's output rows become the planes' columns: stored, or added onto the output
         // for the input gradient.
-        var channels = Math.Min(16, TShape.OutChannels - (16 * block));
+        var channels = Math.Min(l, TShape.OutChannels - (l * block));
         int from = 4 * firstRow * ow, length = (Math.Min(4 * endRow, oh) * ow) - from;
-        var first = work.Y + (((n * TShape.OutChannels) + (16 * block)) * OutSpatial) + from;
+        var first = work.Y + (((n * TShape.OutChannels) + (l * block)) * OutSpatial) + from;
         if (work.Accumulate)
         {
-            Transpose.Matrix(stage + (16 * from), length, channels, 16, planes, OutSpatial);
+            Transpose.Matrix(stage + (l * from), length, channels, l, planes, OutSpatial);
             for (var c = 0; c < channels; c++)
             {
                 var run = new Span<float>(first + (c * OutSpatial), length);
@@ -505,7 +577,7 @@ public static unsafe partial class Conv2DKernel<TShape>
             return;
         }
 
-        Transpose.Matrix(stage + (16 * from), length, channels, 16, first, OutSpatial);
+        Transpose.Matrix(stage + (l * from), length, channels, l, first, OutSpatial);
         if (work.Residual != null)
         {
             var residual = work.Residual + (first - work.Y);
@@ -517,24 +589,24 @@ public static unsafe partial class Conv2DKernel<TShape>
 
         // Aᵀ = [1, 1, 1, 1, 1, 0; 0, 1, −1, 2, −2, 0; 0, 1, 1, 4, 4, 0; 0, 1, −1, 8, −8, 1].
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void At6(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4, Vector512<float> m5, out Vector512<float> o0, out Vector512<float> o1, out Vector512<float> o2, out Vector512<float> o3)
+        static void At6(TV m0, TV m1, TV m2, TV m3, TV m4, TV m5, out TV o0, out TV o1, out TV o2, out TV o3)
         {
-            Vector512<float> sum12 = m1 + m2, diff12 = m1 - m2, sum34 = m3 + m4, diff34 = m3 - m4;
-            o0 = m0 + sum12 + sum34;
-            o1 = Vector512.FusedMultiplyAdd(Vector512.Create(2f), diff34, diff12);
-            o2 = Vector512.FusedMultiplyAdd(Vector512.Create(4f), sum34, sum12);
-            o3 = Vector512.FusedMultiplyAdd(Vector512.Create(8f), diff34, diff12) + m5;
+            TV sum12 = TL.Add(m1, m2), diff12 = TL.Subtract(m1, m2), sum34 = TL.Add(m3, m4), diff34 = TL.Subtract(m3, m4);
+            o0 = TL.Add(TL.Add(m0, sum12), sum34);
+            o1 = TL.MultiplyAdd(TL.Broadcast(2f), diff34, diff12);
+            o2 = TL.MultiplyAdd(TL.Broadcast(4f), sum34, sum12);
+            o3 = TL.Add(TL.MultiplyAdd(TL.Broadcast(8f), diff34, diff12), m5);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void Store(Vector512<float> value, Vector512<float> scale, Vector512<float> shift, bool relu, float* target)
+        static void Store(TV value, TV scale, TV shift, bool relu, float* target)
         {
-            var r = Vector512.FusedMultiplyAdd(value, scale, shift);
-            (relu ? Vector512.Max(r, Vector512<float>.Zero) : r).Store(target);
+            var r = TL.MultiplyAdd(value, scale, shift);
+            TL.Store(relu ? TL.Max(r, TL.Zero) : r, target);
         }
     }
 
-    /// <summary>The products' run: tiles <see cref="TileStride4"/> floats apart in the transformed input, 16 floats apart in the products.</summary>
+    /// <summary>The products' run: tiles <see cref="TileStride4"/> floats apart in the transformed input, <see cref="Lanes4"/> floats apart in the products.</summary>
     private readonly struct Winograd4Run : IRunOffsets
     {
         public static int Positions => Run4;
@@ -543,6 +615,6 @@ public static unsafe partial class Conv2DKernel<TShape>
         public static int Source(int p) => p * TileStride4;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static int Target(int p) => p * 16;
+        public static int Target(int p) => p * Lanes4;
     }
 }

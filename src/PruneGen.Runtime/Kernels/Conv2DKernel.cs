@@ -146,9 +146,9 @@ public static unsafe partial class Conv2DKernel<TShape>
         // single block, by bands of tile rows; otherwise F(2×2) (Conv2DKernel.Winograd.cs), one sample split by bands of
         // tile rows (7×7 tiles or more) or by output channels.
         var winograd = WinogradShape && (batch > 1 || WinogradForwardSingleSample);
-        var split4 = winograd && batch == 1 && WorkerPool.Workers > 1 && Winograd4Pays && (ChannelBlocks >= 2 || Tile4Rows >= WorkerPool.Workers);
-        var splitTiles = winograd && !split4 && batch == 1 && WorkerPool.Workers > 1 && WinogradSingleSample;
-        var winogradChannels = winograd && !split4 && batch == 1 && WorkerPool.Workers > 1 && !WinogradSingleSample;
+        var split4 = winograd && batch == 1 && WorkerPool.Workers > 1 && Winograd4Pays && (OutBlocks4 >= 2 || Tile4Rows >= WorkerPool.Workers);
+        var splitTiles = winograd && !split4 && Winograd2Available && batch == 1 && WorkerPool.Workers > 1 && WinogradSingleSample;
+        var winogradChannels = winograd && !split4 && Winograd2Available && batch == 1 && WorkerPool.Workers > 1 && !WinogradSingleSample;
 
         // One sample of another large stride-1 layer: the threads split its output channels (one bordered input, each
         // thread's product in its own scratch). The threshold is lower while the workers spin in a forward pass's burst.
@@ -357,7 +357,7 @@ public static unsafe partial class Conv2DKernel<TShape>
 
             if (Winograd4)
             {
-                if (Batch == 1 && parts > 1 && ChannelBlocks >= 2)
+                if (Batch == 1 && parts > 1 && OutBlocks4 >= 2)
                 {
                     Winograd4Blocks(this, part, parts);
                 }
@@ -367,7 +367,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                 }
                 else
                 {
-                    Winograd4Range(this, part, Batch * part / parts, Batch * (part + 1) / parts, 0, ChannelBlocks);
+                    Winograd4Range(this, part, Batch * part / parts, Batch * (part + 1) / parts, 0, OutBlocks4);
                 }
 
                 return;

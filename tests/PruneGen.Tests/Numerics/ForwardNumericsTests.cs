@@ -17,7 +17,7 @@ public class ForwardNumericsTests(ITestOutputHelper output)
     [
         nameof(NumDenseChain), nameof(NumDenseWide), nameof(NumFlatJoins), nameof(NumConvOdd), nameof(NumConvSingleChannel),
         nameof(NumGroupedConv), nameof(NumDepthwise), nameof(NumResidualConcat), nameof(NumPaddedPools), nameof(NumWideConv),
-        nameof(NumExactTiles), nameof(NumWinograd), nameof(NumWinograd4), nameof(NumStridedRows), nameof(NumImplicitResidual),
+        nameof(NumExactTiles), nameof(NumWinograd), nameof(NumWinograd4), nameof(NumWinograd4Narrow), nameof(NumStridedRows), nameof(NumImplicitResidual),
         nameof(NumWidePool), nameof(NumBroadcast), nameof(NumBroadcastRows),
     ];
 
@@ -59,6 +59,7 @@ public class ForwardNumericsTests(ITestOutputHelper output)
         nameof(NumExactTiles) => new NumExactTiles(),
         nameof(NumWinograd) => new NumWinograd(),
         nameof(NumWinograd4) => new NumWinograd4(),
+        nameof(NumWinograd4Narrow) => new NumWinograd4Narrow(),
         nameof(NumStridedRows) => new NumStridedRows(),
         nameof(NumImplicitResidual) => new NumImplicitResidual(),
         nameof(NumWidePool) => new NumWidePool(),

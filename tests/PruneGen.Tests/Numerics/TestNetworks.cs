@@ -152,6 +152,21 @@ public partial class NumWinograd;
 [Dense("fc", 7)]
 public partial class NumWinograd4;
 
+// F(4×4, 3×3) in 8 lanes with 256-bit vectors (CI reruns the numerics at PRUNEGEN_SIMD=256; on AVX-512 these layers fill
+// 16 lanes too poorly and take F(2×2)): 22×15×13 → c1 = conv 22@3 pad 1 (3
+// blocks of 8, the last with 6 channels) → BN → ReLU → c2 = conv 22@3 pad 1 → BN, + the ReLU's output → ReLU → c3 = conv
+// 8@3 pad 1 (22 → 8: a single output block; one sample on two threads by bands of tile rows) → c4 = conv 23@3 unpadded
+// (8 → 23: 23×13×11, 4×3 tiles) → GAP 23 → dense 7.
+[Network(22, 15, 13)]
+[Conv2D("c1", 22, 3, Padding = 1), BatchNorm("bn1"), ReLU(Name = "r1")]
+[Conv2D("c2", 22, 3, Padding = 1), BatchNorm("bn2")]
+[Add("sum", "bn2", "r1"), ReLU]
+[Conv2D("c3", 8, 3, Padding = 1)]
+[Conv2D("c4", 23, 3)]
+[GlobalAvgPool]
+[Dense("fc", 7)]
+public partial class NumWinograd4Narrow;
+
 // One sample of a large strided layer, split across the threads: 16×30×30 → proj = conv 48@1 stride 2 (48×15×15) → down =
 // conv 48@3 stride 2 pad 1 of the input (48×15×15, 1.56 M multiply-adds) → BN, + proj (fused residual) → ReLU → GAP 48 →
 // dense 7. On the broadcast path (AVX-512) by blocks of 16 output channels (1 and 2 of 3; runs of 8 positions, the

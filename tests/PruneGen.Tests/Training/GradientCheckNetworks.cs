@@ -59,6 +59,21 @@ public partial class GradWinogradNet;
 public partial class GradWinograd4Net;
 
 /// <summary>
+/// F(4×4, 3×3) in 8 lanes for the input and weight gradients with 256-bit vectors (CI reruns the gradients at
+/// PRUNEGEN_SIMD=256; on AVX-512 these layers take F(2×2)): 22 channels (3 blocks of 8, the last with 6) into c1, 22 →
+/// 8 in c2 (a single output block; its weight products' runs of 11 input channels), c1's input gradient added onto the
+/// residual's, the input gradient of c2 (8 → 22 flipped) in 8 lanes too.
+/// </summary>
+[Network(3, 14, 13)]
+[Conv2D("c0", 22, 1), Tanh(Name = "t0")]
+[Conv2D("c1", 22, 3, Padding = 1), Tanh]
+[Add("sum", "t0")]
+[Conv2D("c2", 8, 3, Padding = 1)]
+[GlobalAvgPool]
+[Dense("logits", 4)]
+public partial class GradWinograd4Narrow;
+
+/// <summary>
 /// 2×2 max pooling whose backward takes 16 windows at a time: rows of 20 windows (a vector and 4 one at a time), an odd
 /// input width and height (the last column and row in no window), after a convolution so the taps differ.
 /// </summary>

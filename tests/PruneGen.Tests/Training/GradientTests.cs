@@ -14,6 +14,7 @@ public class GradientTests
         { nameof(GradPoolNet), 1 }, { nameof(GradPoolNet), 2 },
         { nameof(GradStridedNet), 1 }, { nameof(GradStridedNet), 3 },
         { nameof(GradWinograd4Net), 1 }, { nameof(GradWinograd4Net), 3 },
+        { nameof(GradWinograd4Narrow), 1 }, { nameof(GradWinograd4Narrow), 3 },
     };
 
     private static ITrainableNetwork Create(string name) => name switch
@@ -25,6 +26,7 @@ public class GradientTests
         nameof(GradPoolNet) => new GradPoolNet(),
         nameof(GradStridedNet) => new GradStridedNet(),
         nameof(GradWinograd4Net) => new GradWinograd4Net(),
+        nameof(GradWinograd4Narrow) => new GradWinograd4Narrow(),
         nameof(Mlp) => new Mlp(),
         nameof(LeNet5) => new LeNet5(),
         nameof(VggNet) => new VggNet(),

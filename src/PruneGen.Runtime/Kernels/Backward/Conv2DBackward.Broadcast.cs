@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace PruneGen.Kernels;
 
@@ -92,7 +93,7 @@ public static unsafe partial class Conv2DKernel<TShape>
                             var column = Math.Min(j * RunWidth, ow - RunWidth);
                             var skip = (((g * RunRows) - row) * RunWidth) + (j * RunWidth) - column;
                             var target = stage + (((row * s * bw) + (column * s)) * 16) + tap;
-                            Run<GradientRun>(dOut + (row * ow) + column, weights, offsets, TShape.OutChannels, target, default, default, relu: false, skip);
+                            Run<GradientRun, Vector512<float>, Lanes16>(dOut + (row * ow) + column, weights, offsets, TShape.OutChannels, target, Vector512<float>.Zero, Vector512<float>.Zero, relu: false, skip);
                         }
                     }
                 }

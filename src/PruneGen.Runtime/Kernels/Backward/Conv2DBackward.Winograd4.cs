@@ -9,20 +9,20 @@ namespace PruneGen.Kernels;
 /// (<see cref="Winograd4Pays"/>): the adjoint of <c>Y = Aᵀ·[Σ_ci U ⊙ V]·A</c>. Per tile the output gradient becomes
 /// <c>dM = A·dY·Aᵀ</c> (4×4 → 6×6), the 36 positions e give 36 products <c>dU[e] += V[e]ᵀ · dM[e]</c>, (Cin × tiles)·(tiles ×
 /// Cout), summed over every tile of every sample, and <c>dW = Gᵀ·dU·G</c> turns each 6×6 back into 3×3. V is the forward's
-/// input transform (<see cref="TransformInput4"/>); dM is laid out like the forward's products, [e][block][tile][16]. The
-/// products are the broadcast path's run turned around: up to 14 input channels × 16 output channels in registers, one
-/// broadcast transformed input value times 16 transformed gradients per tile, added into dU.
+/// input transform (<see cref="TransformInput4{TV, TL}"/>); dM is laid out like the forward's products, [e][block][tile][L]
+/// (L = <see cref="Lanes4"/>). The products are the broadcast path's run turned around: up to 14 input channels × L output
+/// channels in registers, one broadcast transformed input value times L transformed gradients per tile, added into dU.
 /// </summary>
 public static unsafe partial class Conv2DKernel<TShape>
 {
     /// <summary>Input channels per run of the weight products (Cin in equal runs of at most 14; a last run moved back skips what the one before added).</summary>
     private static readonly int WeightRun4 = (TShape.InChannels + ((TShape.InChannels + 13) / 14) - 1) / ((TShape.InChannels + 13) / 14);
 
-    /// <summary>Floats from one position e's dU to the next: [block][ci][16].</summary>
-    private static int WeightPlane4 => Stagger(ChannelBlocks * TShape.InChannels * 16);
+    /// <summary>Floats from one position e's dU to the next: [block][ci][lane].</summary>
+    private static int WeightPlane4 => Stagger(OutBlocks4 * TShape.InChannels * Lanes4);
 
     /// <summary>Floats of one sample's output gradient transposed to [pixel][padded channel].</summary>
-    private static int TransposedGradient4Length => OutSpatial * 16 * ChannelBlocks;
+    private static int TransposedGradient4Length => OutSpatial * Lanes4 * OutBlocks4;
 
     /// <summary>Floats of one part's dU (36 planes).</summary>
     private static int WeightGradient4Length => 36 * WeightPlane4;
@@ -42,16 +42,16 @@ public static unsafe partial class Conv2DKernel<TShape>
         var total = (t_weightGradient4 ??= new WeightGradient4Work()).Sum(x, dy, batch, WeightGradient4PartLength, WeightGradient4Length);
 
         // dW[co, ci] += Gᵀ·dU·G.
-        int cin = TShape.InChannels, plane = WeightPlane4;
+        int cin = TShape.InChannels, plane = WeightPlane4, l = Lanes4;
         var du = stackalloc float[36];
         for (var co = 0; co < TShape.OutChannels; co++)
         {
-            var lane = total + (((co / 16 * cin) * 16) + (co % 16));
+            var lane = total + (((co / l * cin) * l) + (co % l));
             for (var ci = 0; ci < cin; ci++)
             {
                 for (var e = 0; e < 36; e++)
                 {
-                    du[e] = lane[(e * plane) + (16 * ci)];
+                    du[e] = lane[(e * plane) + (l * ci)];
                 }
 
                 BackTransform4(du, dWeight + (((co * cin) + ci) * 9));
@@ -90,40 +90,42 @@ public static unsafe partial class Conv2DKernel<TShape>
 
     /// <summary>
     /// Sample <paramref name="s"/> of a chunk: its output gradient transposed to [pixel][padded channel], then for every tile
-    /// <c>dM = A·dY·Aᵀ</c> (zeros where the tile overhangs the output), 16 channels per vector, into tile s·tiles + tile of
-    /// dM [e][block][tile][16].
+    /// <c>dM = A·dY·Aᵀ</c> (zeros where the tile overhangs the output), L channels per vector, into tile s·tiles + tile of
+    /// dM [e][block][tile][L].
     /// </summary>
-    private static void TransformOutputGradient4(float* dySample, int s, float* dm, float* transposed)
+    private static void TransformOutputGradient4<TV, TL>(float* dySample, int s, float* dm, float* transposed)
+        where TV : unmanaged
+        where TL : ILanes<TV>
     {
-        int ow = TShape.OutWidth, oh = TShape.OutHeight, ld = 16 * ChannelBlocks, plane = M4Plane, tc = Tile4Columns;
+        int ow = TShape.OutWidth, oh = TShape.OutHeight, l = TL.Count, ld = l * OutBlocks4, plane = M4Plane, tc = Tile4Columns;
         Transpose.Matrix(dySample, TShape.OutChannels, OutSpatial, OutSpatial, transposed, ld);
         var columns = stackalloc float[24 * 16];
-        for (var b = 0; b < ChannelBlocks; b++)
+        for (var b = 0; b < OutBlocks4; b++)
         {
             for (var ty = 0; ty < Tile4Rows; ty++)
             {
                 for (var tx = 0; tx < tc; tx++)
                 {
                     // A·dY down each of the tile's 4 columns (6 rows each), then along each of the 6 rows into positions e = 6·row + column.
-                    var target = dm + (((b * Chunk4Rows) + (s * Tiles4) + (ty * tc) + tx) * 16);
+                    var target = dm + (((b * Chunk4Rows) + (s * Tiles4) + (ty * tc) + tx) * l);
                     for (var c = 0; c < 4; c++)
                     {
                         var x = (4 * tx) + c;
-                        var p = transposed + (((4 * ty * ow) + x) * ld) + (16 * b);
+                        var p = transposed + (((4 * ty * ow) + x) * ld) + (l * b);
                         var rows = Math.Min(4, oh - (4 * ty));
                         var inside = x < ow;
-                        var zero = Vector512<float>.Zero;
-                        var d0 = inside ? Vector512.Load(p) : zero;
-                        var d1 = inside && rows > 1 ? Vector512.Load(p + (ow * ld)) : zero;
-                        var d2 = inside && rows > 2 ? Vector512.Load(p + (2 * ow * ld)) : zero;
-                        var d3 = inside && rows > 3 ? Vector512.Load(p + (3 * ow * ld)) : zero;
-                        A6(d0, d1, d2, d3, columns + (16 * c), 64);
+                        var zero = TL.Zero;
+                        var d0 = inside ? TL.Load(p) : zero;
+                        var d1 = inside && rows > 1 ? TL.Load(p + (ow * ld)) : zero;
+                        var d2 = inside && rows > 2 ? TL.Load(p + (2 * ow * ld)) : zero;
+                        var d3 = inside && rows > 3 ? TL.Load(p + (3 * ow * ld)) : zero;
+                        A6(d0, d1, d2, d3, columns + (l * c), 4 * l);
                     }
 
                     for (var k = 0; k < 6; k++)
                     {
-                        var row = columns + (64 * k);
-                        A6(Vector512.Load(row), Vector512.Load(row + 16), Vector512.Load(row + 32), Vector512.Load(row + 48), target + (6 * k * plane), plane);
+                        var row = columns + (4 * l * k);
+                        A6(TL.Load(row), TL.Load(row + l), TL.Load(row + (2 * l)), TL.Load(row + (3 * l)), target + (6 * k * plane), plane);
                     }
                 }
             }
@@ -131,16 +133,16 @@ public static unsafe partial class Conv2DKernel<TShape>
 
         // A = (Aᵀ)ᵀ: [x0, x0 + x1 + x2 + x3, x0 − x1 + x2 − x3, x0 + 2x1 + 4x2 + 8x3, x0 − 2x1 + 4x2 − 8x3, x3].
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void A6(Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3, float* target, int step)
+        static void A6(TV x0, TV x1, TV x2, TV x3, float* target, int step)
         {
-            Vector512<float> even = x0 + x2, odd = x1 + x3, even4 = Vector512.FusedMultiplyAdd(Vector512.Create(4f), x2, x0);
-            var odd8 = Vector512.FusedMultiplyAdd(Vector512.Create(8f), x3, x1 + x1);
-            x0.Store(target);
-            (even + odd).Store(target + step);
-            (even - odd).Store(target + (2 * step));
-            (even4 + odd8).Store(target + (3 * step));
-            (even4 - odd8).Store(target + (4 * step));
-            x3.Store(target + (5 * step));
+            TV even = TL.Add(x0, x2), odd = TL.Add(x1, x3), even4 = TL.MultiplyAdd(TL.Broadcast(4f), x2, x0);
+            var odd8 = TL.MultiplyAdd(TL.Broadcast(8f), x3, TL.Add(x1, x1));
+            TL.Store(x0, target);
+            TL.Store(TL.Add(even, odd), target + step);
+            TL.Store(TL.Subtract(even, odd), target + (2 * step));
+            TL.Store(TL.Add(even4, odd8), target + (3 * step));
+            TL.Store(TL.Subtract(even4, odd8), target + (4 * step));
+            TL.Store(x3, target + (5 * step));
         }
     }
 
@@ -148,6 +150,20 @@ public static unsafe partial class Conv2DKernel<TShape>
     private sealed class WeightGradient4Work : WeightGradientParts
     {
         public override void Execute(int part, int parts)
+        {
+            if (Lanes4 == 16)
+            {
+                Part<Vector512<float>, Lanes16>(part, parts);
+            }
+            else
+            {
+                Part<Vector256<float>, Lanes8>(part, parts);
+            }
+        }
+
+        private void Part<TV, TL>(int part, int parts)
+            where TV : unmanaged
+            where TL : ILanes<TV>
         {
             Winograd4Space((float*)Spaces[part], out var v, out var dm, out var dense, out var bordered, out _, out _);
             var transposed = v + Winograd4PartLength;
@@ -166,21 +182,21 @@ public static unsafe partial class Conv2DKernel<TShape>
                     var count = Math.Min(Chunk4, to - n);
                     for (var s = 0; s < count; s++)
                     {
-                        TransformInput4(X + ((n + s) * cin * InSpatial), v + (s * Tiles4 * TileStride4), dense, bordered, 0, Tile4Rows);
-                        TransformOutputGradient4(Dy + ((n + s) * cout * OutSpatial), s, dm, transposed);
+                        TransformInput4<TV, TL>(X + ((n + s) * cin * InSpatial), v + (s * Tiles4 * TileStride4), dense, bordered, 0, Tile4Rows);
+                        TransformOutputGradient4<TV, TL>(Dy + ((n + s) * cout * OutSpatial), s, dm, transposed);
                     }
 
                     var tiles = count * Tiles4;
                     for (var e = 0; e < 36; e++)
                     {
                         float* ve = v + (e * V4Plane), me = dm + (e * M4Plane), ue = du + (e * WeightPlane4);
-                        for (var b = 0; b < ChannelBlocks; b++)
+                        for (var b = 0; b < OutBlocks4; b++)
                         {
                             for (var first = 0; first < cin; first += WeightRun4)
                             {
                                 // A last run that would pass Cin starts earlier and adds only the channels the runs before did not.
                                 var ci = Math.Min(first, cin - WeightRun4);
-                                Run<WeightRun>(ve + ci, me + (b * Chunk4Rows * 16), steps, tiles, ue + (((b * cin) + ci) * 16), default, default, relu: false, skip: first - ci);
+                                Run<WeightRun, TV, TL>(ve + ci, me + (b * Chunk4Rows * TL.Count), steps, tiles, ue + (((b * cin) + ci) * TL.Count), TL.Zero, TL.Zero, relu: false, skip: first - ci);
                             }
                         }
                     }
@@ -189,7 +205,7 @@ public static unsafe partial class Conv2DKernel<TShape>
         }
     }
 
-    /// <summary>The weight products' run: positions are input channels, one float apart in a tile's transformed input, 16 floats apart in dU.</summary>
+    /// <summary>The weight products' run: positions are input channels, one float apart in a tile's transformed input, <see cref="Lanes4"/> floats apart in dU.</summary>
     private readonly struct WeightRun : IRunOffsets
     {
         public static int Positions => WeightRun4;
@@ -198,6 +214,6 @@ public static unsafe partial class Conv2DKernel<TShape>
         public static int Source(int p) => p;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static int Target(int p) => p * 16;
+        public static int Target(int p) => p * Lanes4;
     }
 }
