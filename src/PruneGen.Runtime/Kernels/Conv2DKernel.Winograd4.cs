@@ -125,15 +125,11 @@ public static unsafe partial class Conv2DKernel<TShape>
     /// </para>
     /// </summary>
     internal static readonly bool Winograd4Pays = Simd.Level == SimdLevel.Vector512
-        ? Fill4(16) * (64.0 / 36) * (4 * TilesPerSample) / (16 * Tiles4) >= 1.0
-        : Fill4(8) * 4.0 * OutSpatial / (16 * Tiles4) >= 2.5;
+        ? Fill4 * (64.0 / 36) * (4 * TilesPerSample) / (16 * Tiles4) >= 1.0
+        : Fill4 * 4.0 * OutSpatial / (16 * Tiles4) >= 2.5;
 
-    /// <summary>The share of the padded blocks' Cin·Cout product that real channels take, with blocks of <paramref name="lanes"/>.</summary>
-    private static double Fill4(int lanes)
-    {
-        int cin = TShape.InChannels, cout = TShape.OutChannels;
-        return (double)cin * cout / ((cin + lanes - 1) / lanes * lanes * ((cout + lanes - 1) / lanes * lanes));
-    }
+    /// <summary>The share of the padded blocks' Cin·Cout product (blocks of <see cref="Lanes4"/>) that real channels take.</summary>
+    private static double Fill4 => (double)TShape.InChannels * TShape.OutChannels / (TileStride4 * Lanes4 * OutBlocks4);
 
     /// <summary>Before the parts run: rent each part's buffers, find the transformed filters and pad the fused scale and shift to whole blocks.</summary>
     private static void Winograd4Prepare(ForwardWork work, int parts)
